@@ -1,0 +1,68 @@
+package dev.leaderelection.core;
+
+import java.time.Duration;
+
+/**
+ * Observes an elector for metrics, health and logs. Every method has a no-op default.
+ *
+ * <p><b>Threads.</b> Methods run synchronously on the scheduler thread, inside the election step
+ * that caused them: they must be fast and must not block (update a counter, record a timestamp). An
+ * exception thrown by a listener is logged and ignored.
+ */
+public interface LeaderElectionListener {
+
+  /** A listener that does nothing. */
+  LeaderElectionListener NOOP = new LeaderElectionListener() {};
+
+  /**
+   * An attempt to acquire or renew is starting.
+   *
+   * @param renewal {@code true} if this candidate leads and is renewing
+   */
+  default void onAttempt(boolean renewal) {}
+
+  /**
+   * A renewal by the leader succeeded.
+   *
+   * @param latency from the start of the attempt to its success
+   */
+  default void onRenewed(Duration latency) {}
+
+  /**
+   * A write lost a compare-and-swap race.
+   *
+   * @param operation {@code "create"}, {@code "update"} or {@code "release"}
+   */
+  default void onConflict(String operation) {}
+
+  /**
+   * A call to the lock failed for another reason than a conflict.
+   *
+   * @param operation {@code "get"}, {@code "create"}, {@code "update"} or {@code "release"}
+   * @param error the failure, usually a {@link LeaseLockException}
+   */
+  default void onError(String operation, Throwable error) {}
+
+  /**
+   * A term began.
+   *
+   * @param leadership the new term
+   */
+  default void onLeadershipAcquired(Leadership leadership) {}
+
+  /**
+   * A term ended; {@link Leadership#validFromNanos()} and {@link Leadership#validUntilNanos()} are
+   * now final and bound the whole time this candidate was leader.
+   *
+   * @param leadership the term that ended
+   * @param reason why
+   */
+  default void onLeadershipEnded(Leadership leadership, Leadership.EndReason reason) {}
+
+  /**
+   * A different holder was observed.
+   *
+   * @param identity the new holder
+   */
+  default void onNewLeader(String identity) {}
+}

@@ -1,0 +1,60 @@
+package dev.leaderelection.core;
+
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One term of leadership: from a successful acquisition to the moment this candidate stopped
+ * leading. Safe to use from any thread.
+ */
+public interface Leadership {
+
+  /** Why a term ended. */
+  enum EndReason {
+    /**
+     * No renewal succeeded within {@code renewDeadline} of the start of the last successful one.
+     */
+    RENEW_DEADLINE_EXCEEDED,
+    /** The Lease was found held by someone else, or released or deleted by someone else. */
+    LOST,
+    /** The application yielded leadership. */
+    YIELDED,
+    /** The elector was closed. */
+    CLOSED
+  }
+
+  /** The identity that holds this term. */
+  String identity();
+
+  /**
+   * The fencing token of this term: the Lease's {@code leaseTransitions} as written when the term
+   * began. It is greater than the token of any earlier term, of this candidate or any other that
+   * follows the same rules, so a resource can reject writes carrying an older token.
+   */
+  long fencingToken();
+
+  /**
+   * Whether the term is still valid now: not ended, and the monotonic clock is before {@link
+   * #validUntilNanos()}. Turns false at the deadline even if the scheduler thread is stuck or the
+   * process was frozen.
+   */
+  boolean isValid();
+
+  /** Monotonic time ({@link TimeSource#nanoTime()}) at which the acquisition succeeded. */
+  long validFromNanos();
+
+  /**
+   * Monotonic time until which the term is valid: the start of the last successful renewal plus
+   * {@code renewDeadline}, or the instant it ended, if earlier. Final once the term ended.
+   */
+  long validUntilNanos();
+
+  /**
+   * Completes when the term ends, on a callback-pool thread (never the scheduler thread). It never
+   * completes exceptionally.
+   */
+  CompletionStage<EndReason> ended();
+
+  /** Why the term ended, or empty while it lasts. */
+  Optional<EndReason> endReason();
+}

@@ -1,0 +1,95 @@
+package dev.leaderelection.core;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The lock backend SPI: one Lease object in some store, read and written with compare-and-swap.
+ *
+ * <p>The election calls these methods from its scheduler thread and never blocks on them: every
+ * method returns at once and completes its stage later, on any thread. Each call is given a {@code
+ * timeout}; the backend should abort the call when it passes, and must not retry on its own (the
+ * election decides when to retry; a hidden retry can keep a leader past its deadline). The election
+ * enforces the timeout itself as well, so a backend that ignores it cannot hold leadership longer.
+ *
+ * <p>Failures complete the stage exceptionally, preferably with a {@link LeaseLockException} whose
+ * {@link LeaseLockException.Reason} tells a lost race ({@code CONFLICT}) from an outage.
+ *
+ * <p>Implementations must be safe for concurrent use. The in-memory implementation is {@link
+ * dev.leaderelection.core.testing.InMemoryLease}; the Kubernetes one is in {@code
+ * leaderelection-fabric8}.
+ */
+public interface LeaseLock {
+
+  /** The identity this candidate writes as holder. Never empty. */
+  String identity();
+
+  /** A short description of the Lease for logs and metrics, such as {@code "lease ns/name"}. */
+  String description();
+
+  /**
+   * Reads the current record.
+   *
+   * @param timeout how long the call may take
+   * @return the record with its {@link LeaseRecord#version() version}, or empty if the Lease does
+   *     not exist
+   */
+  CompletionStage<Optional<LeaseRecord>> get(Duration timeout);
+
+  /**
+   * Creates the Lease with {@code record}. Fails with {@link LeaseLockException.Reason#CONFLICT} if
+   * it already exists.
+   *
+   * @param record the record to store; its version is ignored
+   * @param timeout how long the call may take
+   * @return the stored record with its new version
+   */
+  CompletionStage<LeaseRecord> create(LeaseRecord record, Duration timeout);
+
+  /**
+   * Replaces the record if, and only if, the stored version still equals {@code record.version()}.
+   * Fails with {@link LeaseLockException.Reason#CONFLICT} if it does not, and with {@link
+   * LeaseLockException.Reason#NOT_FOUND} if the Lease is gone.
+   *
+   * @param record the record to store, carrying the version it was based on
+   * @param timeout how long the call may take
+   * @return the stored record with its new version
+   */
+  CompletionStage<LeaseRecord> update(LeaseRecord record, Duration timeout);
+
+  /**
+   * Asks to be told when the Lease changes, so that a candidate can react to a release at once
+   * instead of at its next poll. Optional: the default returns {@code null}, meaning this backend
+   * cannot push changes and the election polls.
+   *
+   * <p>A watch is an optimisation only: the election never trusts a pushed record for safety; it
+   * uses it to decide <em>when</em> to try, and every write is still a compare-and-swap. Events may
+   * be late, repeated or stale, and may arrive on any thread.
+   *
+   * @param listener told of each change; {@code null} means the Lease was deleted
+   * @return a handle that stops the watch, or {@code null} if this backend cannot watch
+   */
+  default @Nullable Watch watch(ChangeListener listener) {
+    return null;
+  }
+
+  /** Told when the watched Lease changes. */
+  @FunctionalInterface
+  interface ChangeListener {
+    /**
+     * The Lease changed.
+     *
+     * @param current the record now stored, or {@code null} if the Lease was deleted
+     */
+    void leaseChanged(@Nullable LeaseRecord current);
+  }
+
+  /** A running watch. */
+  interface Watch extends AutoCloseable {
+    /** Stops the watch. Idempotent; does not throw. */
+    @Override
+    void close();
+  }
+}

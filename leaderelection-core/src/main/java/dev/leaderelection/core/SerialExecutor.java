@@ -1,0 +1,129 @@
+package dev.leaderelection.core;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one elector's callbacks one at a time, in submission order, on a base executor; knows when
+ * it is idle, and refuses new tasks once shut down (queued ones still run, to keep start/stop
+ * pairs).
+ */
+final class SerialExecutor implements Executor {
+  private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
+  private static final ThreadLocal<@Nullable SerialExecutor> CURRENT = new ThreadLocal<>();
+
+  private final Executor base;
+  private final Object mu = new Object();
+  private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+  private boolean running;
+  private boolean shutdown;
+  private @Nullable CompletableFuture<Void> idle;
+
+  SerialExecutor(Executor base) {
+    this.base = base;
+  }
+
+  /** The JVM-wide pool that runs callbacks of electors that bring no executor of their own. */
+  static Executor sharedPool() {
+    return Pool.INSTANCE;
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    synchronized (mu) {
+      if (shutdown) {
+        return;
+      }
+      queue.add(task);
+      if (running) {
+        return;
+      }
+      running = true;
+    }
+    base.execute(this::drain);
+  }
+
+  /** Whether the calling thread is running one of this executor's tasks. */
+  boolean inCallback() {
+    return CURRENT.get() == this;
+  }
+
+  /** Completes when no task is queued or running. */
+  CompletableFuture<Void> whenIdle() {
+    synchronized (mu) {
+      if (!running && queue.isEmpty()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (idle == null) {
+        idle = new CompletableFuture<>();
+      }
+      return idle;
+    }
+  }
+
+  /** Refuses tasks submitted from now on. */
+  void shutdown() {
+    synchronized (mu) {
+      shutdown = true;
+    }
+  }
+
+  private void drain() {
+    while (true) {
+      Runnable next;
+      CompletableFuture<Void> toComplete = null;
+      synchronized (mu) {
+        next = queue.poll();
+        if (next == null) {
+          running = false;
+          toComplete = idle;
+          idle = null;
+        }
+      }
+      if (next == null) {
+        if (toComplete != null) {
+          toComplete.complete(null);
+        }
+        return;
+      }
+      CURRENT.set(this);
+      try {
+        next.run();
+      } catch (RuntimeException | Error e) {
+        log.error("A leader election callback threw; the election goes on", e);
+      } finally {
+        CURRENT.remove();
+      }
+    }
+  }
+
+  /** Daemon threads created on demand and retired after a minute idle. */
+  private static final class Pool {
+    static final Executor INSTANCE = create();
+
+    private static Executor create() {
+      AtomicInteger n = new AtomicInteger();
+      ThreadPoolExecutor pool =
+          new ThreadPoolExecutor(
+              0,
+              Integer.MAX_VALUE,
+              60,
+              TimeUnit.SECONDS,
+              new SynchronousQueue<>(),
+              r -> {
+                Thread t = new Thread(r, "leaderelection-callback-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
+      return pool;
+    }
+  }
+}
