@@ -356,11 +356,17 @@ public final class LeaderElector implements AutoCloseable {
       }
       attemptDone = inFlightDone;
     }
-    CompletableFuture<Boolean> callbacksDone =
+    CompletableFuture<Boolean> callbacksDone = new CompletableFuture<>();
+    Scheduler.Cancellable giveUp =
+        scheduler.schedule(() -> callbacksDone.complete(false), config.closeTimeout());
+    var unusedIdle =
         callbackQueue
             .whenIdle()
-            .thenApply(v -> true)
-            .completeOnTimeout(false, config.closeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            .thenRun(
+                () -> {
+                  giveUp.cancel();
+                  callbacksDone.complete(true);
+                });
     var unused =
         attemptDone
             .thenCombine(callbacksDone, (a, idle) -> idle)

@@ -1,0 +1,110 @@
+package dev.leaderelection.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class LeaderElectionConfigTest {
+
+  @Test
+  void defaultsAreClientGos() {
+    LeaderElectionConfig c = LeaderElectionConfig.defaults();
+    assertThat(c.leaseDuration()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(c.renewDeadline()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.retryPeriod()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.releaseOnClose()).isTrue();
+    assertThat(c.rejoinAfterLoss()).isTrue();
+    assertThat(c.closeTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.name()).isNull();
+  }
+
+  static Stream<Arguments> invalid() {
+    return Stream.of(
+        Arguments.of(
+            "lease not above renew",
+            (Supplier<?>)
+                () ->
+                    LeaderElectionConfig.builder()
+                        .leaseDuration(Duration.ofSeconds(10))
+                        .renewDeadline(Duration.ofSeconds(10))
+                        .build(),
+            "leaseDuration must be greater than renewDeadline; got leaseDuration=10s,"
+                + " renewDeadline=10s"),
+        Arguments.of(
+            "renew not above retry*1.2",
+            (Supplier<?>)
+                () ->
+                    LeaderElectionConfig.builder()
+                        .renewDeadline(Duration.ofSeconds(2))
+                        .retryPeriod(Duration.ofSeconds(2))
+                        .build(),
+            "renewDeadline must be greater than retryPeriod*JitterFactor (1.2); got"
+                + " renewDeadline=2s, retryPeriod*1.2=2.4s"),
+        Arguments.of(
+            "zero lease",
+            (Supplier<?>) () -> LeaderElectionConfig.builder().leaseDuration(Duration.ZERO),
+            "leaseDuration must be greater than zero; got 0s"),
+        Arguments.of(
+            "negative renew",
+            (Supplier<?>)
+                () -> LeaderElectionConfig.builder().renewDeadline(Duration.ofMillis(-1500)),
+            "renewDeadline must be greater than zero; got -1.5s"),
+        Arguments.of(
+            "zero retry",
+            (Supplier<?>) () -> LeaderElectionConfig.builder().retryPeriod(Duration.ZERO),
+            "retryPeriod must be greater than zero; got 0s"),
+        Arguments.of(
+            "fractional lease",
+            (Supplier<?>)
+                () -> LeaderElectionConfig.builder().leaseDuration(Duration.ofMillis(1500)),
+            "leaseDuration must be a whole number of seconds, because the Lease stores whole"
+                + " seconds (leaseDurationSeconds); got 1.5s"),
+        Arguments.of(
+            "sub-second lease",
+            (Supplier<?>)
+                () -> LeaderElectionConfig.builder().leaseDuration(Duration.ofMillis(500)),
+            "leaseDuration must be a whole number of seconds, because the Lease stores whole"
+                + " seconds (leaseDurationSeconds); got 500ms"),
+        Arguments.of(
+            "negative close timeout",
+            (Supplier<?>) () -> LeaderElectionConfig.builder().closeTimeout(Duration.ofSeconds(-1)),
+            "closeTimeout must not be negative; got -1s"),
+        Arguments.of(
+            "blank name",
+            (Supplier<?>) () -> LeaderElectionConfig.builder().name(" "),
+            "name must not be blank; got ' '"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalid")
+  void rejectsWithAMessageNamingFieldRuleAndValue(String name, Supplier<?> build, String message) {
+    assertThatThrownBy(build::get).isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+  }
+
+  @Test
+  @SuppressWarnings("NullAway") // passing null on purpose
+  void nullsAreRejectedByName() {
+    assertThatThrownBy(() -> LeaderElectionConfig.builder().leaseDuration(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("leaseDuration must not be null");
+  }
+
+  @Test
+  void theFastProfileIsValid() {
+    LeaderElectionConfig c =
+        LeaderElectionConfig.builder()
+            .leaseDuration(Duration.ofSeconds(4))
+            .renewDeadline(Duration.ofSeconds(3))
+            .retryPeriod(Duration.ofSeconds(1))
+            .build();
+    assertThat(c.toBuilder().build().toString()).isEqualTo(c.toString());
+    assertThat(c.toString()).contains("leaseDuration=4s", "renewDeadline=3s", "retryPeriod=1s");
+  }
+}
