@@ -59,17 +59,17 @@ public final class LeaderElectionConfig {
     this.name = b.name;
   }
 
-  /** The defaults: 15 s / 10 s / 2 s, release on close, rejoin after loss. */
+  /** {@return the defaults: 15 s / 10 s / 2 s, release on close, rejoin after loss} */
   public static LeaderElectionConfig defaults() {
     return DEFAULTS;
   }
 
-  /** A builder starting from the defaults. */
+  /** {@return a builder starting from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this configuration. */
+  /** {@return a builder starting from this configuration} */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.leaseDuration = leaseDuration;
@@ -82,17 +82,17 @@ public final class LeaderElectionConfig {
     return b;
   }
 
-  /** How long candidates wait after last seeing the Lease change before taking it over. */
+  /** {@return how long candidates wait after last seeing the Lease change before taking it over} */
   public Duration leaseDuration() {
     return leaseDuration;
   }
 
-  /** How long a term stays valid after the start of its last successful renewal. */
+  /** {@return how long a term stays valid after the start of its last successful renewal} */
   public Duration renewDeadline() {
     return renewDeadline;
   }
 
-  /** The period of renewals and the base of candidates' jittered retries. */
+  /** {@return the period of renewals and the base of candidates' jittered retries} */
   public Duration retryPeriod() {
     return retryPeriod;
   }
@@ -100,6 +100,8 @@ public final class LeaderElectionConfig {
   /**
    * Whether {@code close()} clears the Lease (if it still names this candidate) so others need not
    * wait.
+   *
+   * @return whether to release on close
    */
   public boolean releaseOnClose() {
     return releaseOnClose;
@@ -107,6 +109,8 @@ public final class LeaderElectionConfig {
 
   /**
    * Whether the elector becomes a candidate again after its leadership ends (other than by close).
+   *
+   * @return whether to rejoin
    */
   public boolean rejoinAfterLoss() {
     return rejoinAfterLoss;
@@ -114,12 +118,16 @@ public final class LeaderElectionConfig {
 
   /**
    * How long {@code close()} waits for the leader's callbacks to return before it gives up on them.
+   *
+   * @return the close timeout
    */
   public Duration closeTimeout() {
     return closeTimeout;
   }
 
-  /** The name used in logs and metrics, if set; otherwise the lock's description is used. */
+  /**
+   * {@return the name used in logs and metrics, if set; otherwise the lock's description is used}
+   */
   public @Nullable String name() {
     return name;
   }

@@ -178,7 +178,7 @@ public final class LeaderElector implements AutoCloseable {
     }
   }
 
-  /** The lifecycle state. */
+  /** {@return the lifecycle state} */
   public State state() {
     return switch (lifecycle.get()) {
       case LATENT -> State.LATENT;
@@ -191,13 +191,15 @@ public final class LeaderElector implements AutoCloseable {
    * Whether this candidate leads now: a term is current and the monotonic clock is before its
    * deadline. Answers from the clock, not from the last renewal's outcome, so it turns false at the
    * deadline even before the election thread notices.
+   *
+   * @return whether this candidate leads now
    */
   public boolean isLeader() {
     Term t = term;
     return t != null && t.isValid();
   }
 
-  /** The current term, if this candidate leads now. */
+  /** {@return the current term, if this candidate leads now} */
   public Optional<Leadership> currentLeadership() {
     Term t = term;
     return t != null && t.isValid() ? Optional.of(t) : Optional.empty();
@@ -207,6 +209,8 @@ public final class LeaderElector implements AutoCloseable {
    * The holder last observed in the Lease, which may be this candidate; empty if none was seen or
    * the Lease is released or deleted. Observations are at most one poll period old (with a watch,
    * usually milliseconds).
+   *
+   * @return the last observed holder
    */
   public Optional<String> currentLeader() {
     synchronized (mu) {
@@ -218,12 +222,12 @@ public final class LeaderElector implements AutoCloseable {
     }
   }
 
-  /** This candidate's identity. */
+  /** {@return this candidate's identity} */
   public String identity() {
     return identity;
   }
 
-  /** The configuration. */
+  /** {@return the configuration} */
   public LeaderElectionConfig config() {
     return config;
   }
@@ -450,7 +454,7 @@ public final class LeaderElector implements AutoCloseable {
     return now + (long) (base * jitter);
   }
 
-  /** The next attempt for a candidate that must wait for {@code observed} to expire. */
+  /** {@return the next attempt for a candidate that must wait for {@code observed} to expire} */
   private long candidateWaitAt(long now) {
     long retry = candidateRetryAt(now);
     long expiry = expiryOfObserved();
@@ -466,7 +470,7 @@ public final class LeaderElector implements AutoCloseable {
     return observedAt + duration;
   }
 
-  /** Whether another candidate's lease, as last observed, may still be live. */
+  /** {@return whether another candidate's lease, as last observed, may still be live} */
   private boolean othersLeaseLive(long now) {
     LeaseRecord o = observed;
     return o != null && o.isHeld() && !o.isHeldBy(identity) && now - expiryOfObserved() < 0;
@@ -630,7 +634,9 @@ public final class LeaderElector implements AutoCloseable {
     return false;
   }
 
-  /** The record to write: this candidate as holder, renewTime now, the config's duration. */
+  /**
+   * {@return the record to write: this candidate as holder, renewTime now, the config's duration}
+   */
   private LeaseRecord recordFor(Instant acquireTime, int transitions, @Nullable LeaseRecord base) {
     return new LeaseRecord(
         identity,
@@ -914,7 +920,13 @@ public final class LeaderElector implements AutoCloseable {
             if (!competing) {
               return;
             }
-            if (!record.isHeld() || record.isHeldBy(identity)) {
+            if (record.isHeldBy(identity)) {
+              // Our own write echoed back while its call is in flight; otherwise a Lease still
+              // naming us from an earlier term: take it back now.
+              if (!inFlight) {
+                scheduleAt(hasNotBefore ? Math.max(notBefore - now, 0) + now : now);
+              }
+            } else if (!record.isHeld()) {
               scheduleAt(hasNotBefore ? Math.max(notBefore - now, 0) + now : now);
             } else {
               scheduleAt(expiryOfObserved());
@@ -1310,7 +1322,7 @@ public final class LeaderElector implements AutoCloseable {
       return this;
     }
 
-    /** For tests: the source of jitter in [0, 1). */
+    /** {@return for tests: the source of jitter in [0, 1)} */
     Builder random(DoubleSupplier random) {
       this.random = random;
       return this;

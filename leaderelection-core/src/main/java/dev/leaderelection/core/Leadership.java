@@ -23,13 +23,15 @@ public interface Leadership {
     CLOSED
   }
 
-  /** The identity that holds this term. */
+  /** {@return the identity that holds this term} */
   String identity();
 
   /**
    * The fencing token of this term: the Lease's {@code leaseTransitions} as written when the term
    * began. It is greater than the token of any earlier term, of this candidate or any other that
    * follows the same rules, so a resource can reject writes carrying an older token.
+   *
+   * @return the fencing token
    */
   long fencingToken();
 
@@ -37,24 +39,30 @@ public interface Leadership {
    * Whether the term is still valid now: not ended, and the monotonic clock is before {@link
    * #validUntilNanos()}. Turns false at the deadline even if the scheduler thread is stuck or the
    * process was frozen.
+   *
+   * @return whether the term is valid now
    */
   boolean isValid();
 
-  /** Monotonic time ({@link TimeSource#nanoTime()}) at which the acquisition succeeded. */
+  /** {@return monotonic time ({@link TimeSource#nanoTime()}) at which the acquisition succeeded} */
   long validFromNanos();
 
   /**
    * Monotonic time until which the term is valid: the start of the last successful renewal plus
    * {@code renewDeadline}, or the instant it ended, if earlier. Final once the term ended.
+   *
+   * @return the end of the validity window, in monotonic nanoseconds
    */
   long validUntilNanos();
 
   /**
    * Completes when the term ends, on a callback-pool thread (never the scheduler thread). It never
    * completes exceptionally.
+   *
+   * @return a stage that completes with the reason when the term ends
    */
   CompletionStage<EndReason> ended();
 
-  /** Why the term ended, or empty while it lasts. */
+  /** {@return why the term ended, or empty while it lasts} */
   Optional<EndReason> endReason();
 }

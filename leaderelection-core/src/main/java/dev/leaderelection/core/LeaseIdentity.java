@@ -19,6 +19,8 @@ public final class LeaseIdentity {
    *
    * <p>The random suffix keeps two processes in one pod, or a restarted process, from sharing an
    * identity: two candidates with one identity would both believe they hold the Lease.
+   *
+   * @return a new identity
    */
   public static String defaultIdentity() {
     return hostPart() + "_" + randomSuffix();

@@ -23,10 +23,13 @@ import org.jspecify.annotations.Nullable;
  */
 public interface LeaseLock {
 
-  /** The identity this candidate writes as holder. Never empty. */
+  /** {@return the identity this candidate writes as holder. Never empty} */
   String identity();
 
-  /** A short description of the Lease for logs and metrics, such as {@code "lease ns/name"}. */
+  /**
+   * {@return a short description of the Lease for logs and metrics, such as {@code "lease
+   * ns/name"}}
+   */
   String description();
 
   /**

@@ -37,7 +37,10 @@ public class LeaseLockException extends RuntimeException {
     OTHER
   }
 
+  /** Why the call failed. */
   private final Reason reason;
+
+  /** The server's back-off hint, if it gave one. */
   private final @Nullable Duration retryAfter;
 
   /**
@@ -66,17 +69,17 @@ public class LeaseLockException extends RuntimeException {
     this.retryAfter = retryAfter;
   }
 
-  /** Why the call failed. */
+  /** {@return why the call failed} */
   public Reason reason() {
     return reason;
   }
 
-  /** How long the server asked the client to wait before retrying, if it said. */
+  /** {@return how long the server asked the client to wait before retrying, if it said} */
   public Optional<Duration> retryAfter() {
     return Optional.ofNullable(retryAfter);
   }
 
-  /** Whether the failure is a lost compare-and-swap race. */
+  /** {@return whether the failure is a lost compare-and-swap race} */
   public boolean isConflict() {
     return reason == Reason.CONFLICT;
   }

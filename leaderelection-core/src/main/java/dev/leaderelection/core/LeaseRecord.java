@@ -35,22 +35,27 @@ public record LeaseRecord(
     @Nullable String preferredHolder,
     @Nullable String version) {
 
-  /** A record with every field missing, as a Lease created with an empty spec reads. */
+  /** {@return a record with every field missing, as a Lease created with an empty spec reads} */
   public static LeaseRecord empty() {
     return new LeaseRecord(null, null, null, null, null, null, null, null);
   }
 
-  /** Whether a non-empty holder identity is set. */
+  /** {@return whether a non-empty holder identity is set} */
   public boolean isHeld() {
     return holderIdentity != null && !holderIdentity.isEmpty();
   }
 
-  /** Whether the holder is exactly {@code identity}. */
+  /**
+   * Whether the holder is exactly {@code identity}.
+   *
+   * @param identity a candidate's identity
+   * @return whether it holds this record
+   */
   public boolean isHeldBy(String identity) {
     return isHeld() && identity.equals(holderIdentity);
   }
 
-  /** {@code leaseTransitions}, with {@code null} or a negative value read as 0. */
+  /** {@return {@code leaseTransitions}, with {@code null} or a negative value read as 0} */
   public int leaseTransitionsOrZero() {
     return leaseTransitions == null || leaseTransitions < 0 ? 0 : leaseTransitions;
   }
@@ -58,12 +63,20 @@ public record LeaseRecord(
   /**
    * Whether {@code other} has the same spec as this record. The {@link #version()} is ignored: a
    * metadata-only change (labels, annotations) is not a change of the election record.
+   *
+   * @param other another record, or null
+   * @return whether the specs are equal
    */
   public boolean sameSpecAs(@Nullable LeaseRecord other) {
     return other != null && withVersion(null).equals(other.withVersion(null));
   }
 
-  /** This record with {@code version} replaced. */
+  /**
+   * This record with {@code version} replaced.
+   *
+   * @param version the new version
+   * @return a copy
+   */
   public LeaseRecord withVersion(@Nullable String version) {
     return new LeaseRecord(
         holderIdentity,
@@ -76,7 +89,12 @@ public record LeaseRecord(
         version);
   }
 
-  /** This record with {@code renewTime} replaced. */
+  /**
+   * This record with {@code renewTime} replaced.
+   *
+   * @param renewTime the new renew time
+   * @return a copy
+   */
   public LeaseRecord withRenewTime(@Nullable Instant renewTime) {
     return new LeaseRecord(
         holderIdentity,

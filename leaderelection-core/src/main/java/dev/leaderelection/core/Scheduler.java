@@ -38,7 +38,7 @@ public interface Scheduler {
     void cancel();
   }
 
-  /** The JVM-wide scheduler: one daemon thread named {@code leaderelection-scheduler}. */
+  /** {@return the JVM-wide scheduler: one daemon thread named {@code leaderelection-scheduler}} */
   static Scheduler shared() {
     return SharedScheduler.INSTANCE;
   }

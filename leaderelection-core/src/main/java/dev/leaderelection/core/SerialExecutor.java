@@ -31,7 +31,9 @@ final class SerialExecutor implements Executor {
     this.base = base;
   }
 
-  /** The JVM-wide pool that runs callbacks of electors that bring no executor of their own. */
+  /**
+   * {@return the JVM-wide pool that runs callbacks of electors that bring no executor of their own}
+   */
   static Executor sharedPool() {
     return Pool.INSTANCE;
   }
@@ -51,12 +53,12 @@ final class SerialExecutor implements Executor {
     base.execute(this::drain);
   }
 
-  /** Whether the calling thread is running one of this executor's tasks. */
+  /** {@return whether the calling thread is running one of this executor's tasks} */
   boolean inCallback() {
     return CURRENT.get() == this;
   }
 
-  /** Completes when no task is queued or running. */
+  /** {@return completes when no task is queued or running} */
   CompletableFuture<Void> whenIdle() {
     synchronized (mu) {
       if (!running && queue.isEmpty()) {

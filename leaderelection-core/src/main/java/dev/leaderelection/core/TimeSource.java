@@ -13,13 +13,18 @@ public interface TimeSource {
 
   /**
    * Monotonic time in nanoseconds, as {@link System#nanoTime()}: only differences are meaningful.
+   *
+   * @return monotonic nanoseconds
    */
   long nanoTime();
 
-  /** Wall-clock time, written into the Lease but never compared with another process's clock. */
+  /**
+   * {@return wall-clock time, written into the Lease but never compared with another process's
+   * clock}
+   */
   Instant now();
 
-  /** The system clocks: {@link System#nanoTime()} and {@link Instant#now()}. */
+  /** {@return the system clocks: {@link System#nanoTime()} and {@link Instant#now()}} */
   static TimeSource system() {
     return SystemTimeSource.INSTANCE;
   }

@@ -92,6 +92,18 @@ class LeaderElectorTest {
   }
 
   @Test
+  void withAWatchTheLeaderStillWritesOncePerPeriodAndNeverEchoesItsOwnWrites() {
+    ScriptedLock lock = lock("a", true);
+    LeaderElector e = elector(lock, new Recorder());
+    e.start();
+    clock.runPending();
+    clock.advance(Duration.ofSeconds(20));
+    assertThat(lock.operations()).startsWith("get", "create").hasSize(12);
+    assertThat(lock.operations().subList(2, 12)).containsOnly("update");
+    assertThat(e.isLeader()).isTrue();
+  }
+
+  @Test
   void followerMakesOneGetPerJitteredRetryPeriodAndNoWrite() {
     lease.overwrite(foreign("other", 15, 0));
     ScriptedLock lock = lock("b", false);

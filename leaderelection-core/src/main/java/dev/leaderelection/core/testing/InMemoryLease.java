@@ -45,7 +45,7 @@ public final class InMemoryLease {
     return new Lock(identity);
   }
 
-  /** The stored record, if the Lease exists. */
+  /** {@return the stored record, if the Lease exists} */
   public synchronized Optional<LeaseRecord> current() {
     return Optional.ofNullable(stored);
   }

@@ -21,7 +21,9 @@ public final class ManualScheduler implements Scheduler, TimeSource, Executor {
   private long now;
   private long seq;
 
-  /** A scheduler whose wall clock starts at 2026-01-01T00:00:00Z and monotonic clock at 0. */
+  /**
+   * Creates a scheduler whose wall clock starts at 2026-01-01T00:00:00Z and monotonic clock at 0.
+   */
   public ManualScheduler() {
     this(Instant.parse("2026-01-01T00:00:00Z"));
   }
@@ -101,7 +103,7 @@ public final class ManualScheduler implements Scheduler, TimeSource, Executor {
     now += duration.toNanos();
   }
 
-  /** The number of tasks waiting, cancelled ones excluded. */
+  /** {@return the number of tasks waiting, cancelled ones excluded} */
   public int pendingTasks() {
     return (int) queue.stream().filter(t -> !t.cancelled).count();
   }

@@ -1,0 +1,146 @@
+package dev.leaderelection.core.micrometer;
+
+import dev.leaderelection.core.LeaderElectionListener;
+import dev.leaderelection.core.Leadership;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Metrics of one election, as a {@link LeaderElectionListener} to add to the elector and a {@link
+ * MeterBinder} to bind to a registry (Spring Boot binds {@code MeterBinder} beans by itself). Every
+ * meter carries the tag {@code lease}.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>meaning</th></tr>
+ *   <tr><td>{@code leaderelection.leader}</td><td>gauge</td>
+ *       <td>1 while this process leads (validity window open), else 0</td></tr>
+ *   <tr><td>{@code leaderelection.transitions}</td><td>counter</td>
+ *       <td>terms this process began</td></tr>
+ *   <tr><td>{@code leaderelection.losses}</td><td>counter</td>
+ *       <td>terms that ended, tag {@code reason}: renew_deadline_exceeded, lost, yielded, closed</td></tr>
+ *   <tr><td>{@code leaderelection.renew.latency}</td><td>timer</td>
+ *       <td>time from the start of a renewal to its success</td></tr>
+ *   <tr><td>{@code leaderelection.attempts}</td><td>counter</td>
+ *       <td>attempts, tag {@code kind}: acquire or renew</td></tr>
+ *   <tr><td>{@code leaderelection.conflicts}</td><td>counter</td>
+ *       <td>writes that lost a compare-and-swap race, tag {@code operation}</td></tr>
+ *   <tr><td>{@code leaderelection.errors}</td><td>counter</td>
+ *       <td>failed calls to the lock, tags {@code operation} and {@code reason}</td></tr>
+ * </table>
+ *
+ * <p>Before it is bound, events are ignored. Thread-safe; listener methods only touch meters.
+ */
+public final class LeaderElectionMetrics implements LeaderElectionListener, MeterBinder {
+  private final String lease;
+  private final Tags tags;
+  private final CopyOnWriteArrayList<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+  private volatile @Nullable Leadership current;
+
+  /**
+   * Metrics for the election of {@code lease}.
+   *
+   * @param lease the value of the {@code lease} tag, such as {@code "ns/name"}
+   */
+  public LeaderElectionMetrics(String lease) {
+    this.lease = Objects.requireNonNull(lease, "lease must not be null");
+    this.tags = Tags.of("lease", lease);
+  }
+
+  /** {@return the value of the {@code lease} tag} */
+  public String lease() {
+    return lease;
+  }
+
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    Gauge.builder("leaderelection.leader", this, m -> m.isLeader() ? 1 : 0)
+        .tags(tags)
+        .description("1 while this process leads the lease, else 0")
+        .register(registry);
+    registries.add(registry);
+  }
+
+  private boolean isLeader() {
+    Leadership l = current;
+    return l != null && l.isValid();
+  }
+
+  private void each(Consumer<MeterRegistry> action) {
+    for (MeterRegistry r : registries) {
+      action.accept(r);
+    }
+  }
+
+  @Override
+  public void onAttempt(boolean renewal) {
+    each(
+        r ->
+            counter(r, "leaderelection.attempts", "kind", renewal ? "renew" : "acquire")
+                .increment());
+  }
+
+  @Override
+  public void onRenewed(Duration latency) {
+    each(
+        r ->
+            Timer.builder("leaderelection.renew.latency")
+                .tags(tags)
+                .description("time from the start of a renewal to its success")
+                .register(r)
+                .record(latency));
+  }
+
+  @Override
+  public void onConflict(String operation) {
+    each(r -> counter(r, "leaderelection.conflicts", "operation", operation).increment());
+  }
+
+  @Override
+  public void onError(String operation, Throwable error) {
+    String reason =
+        error instanceof dev.leaderelection.core.LeaseLockException e
+            ? e.reason().name().toLowerCase(java.util.Locale.ROOT)
+            : "other";
+    each(
+        r ->
+            Counter.builder("leaderelection.errors")
+                .tags(tags.and("operation", operation, "reason", reason))
+                .register(r)
+                .increment());
+  }
+
+  @Override
+  public void onLeadershipAcquired(Leadership leadership) {
+    current = leadership;
+    each(r -> Counter.builder("leaderelection.transitions").tags(tags).register(r).increment());
+  }
+
+  @Override
+  public void onLeadershipEnded(Leadership leadership, Leadership.EndReason reason) {
+    if (current == leadership) {
+      current = null;
+    }
+    each(
+        r ->
+            counter(
+                    r,
+                    "leaderelection.losses",
+                    "reason",
+                    reason.name().toLowerCase(java.util.Locale.ROOT))
+                .increment());
+  }
+
+  private Counter counter(MeterRegistry r, String name, String key, String value) {
+    return Counter.builder(name).tags(tags.and(key, value)).register(r);
+  }
+}
