@@ -114,6 +114,11 @@ public final class LeaderElector implements AutoCloseable {
   private long pendingAt;
   private long pendingSeq;
   private LeaseLock.@Nullable Watch watch;
+  private boolean watchHealthy = true;
+
+  /** Whether the Lease may name this candidate: a write naming it was sent, or it was seen. */
+  private boolean mayHold;
+
   private boolean failing;
 
   private LeaderElector(Builder b, LeaderElectionConfig config, LeaderCallbacks callbacks) {
@@ -169,7 +174,19 @@ public final class LeaderElector implements AutoCloseable {
         config.toString().replace("LeaderElectionConfig", ""));
     synchronized (mu) {
       try {
-        watch = lock.watch(this::onWatchEvent);
+        watch =
+            lock.watch(
+                new LeaseLock.ChangeListener() {
+                  @Override
+                  public void leaseChanged(@Nullable LeaseRecord current) {
+                    onWatchEvent(current);
+                  }
+
+                  @Override
+                  public void watchHealthChanged(boolean healthy) {
+                    onWatchHealth(healthy);
+                  }
+                });
       } catch (RuntimeException e) {
         log.warn("Could not watch {}; polling instead: {}", name, e.toString());
         watch = null;
@@ -450,7 +467,7 @@ public final class LeaderElector implements AutoCloseable {
 
   private long candidateRetryAt(long now) {
     double jitter = 1 + random.getAsDouble() * LeaderElectionConfig.JITTER_FACTOR;
-    long base = watch != null ? leaseNanos : retryNanos;
+    long base = watch != null && watchHealthy ? leaseNanos : retryNanos;
     return now + (long) (base * jitter);
   }
 
@@ -667,6 +684,7 @@ public final class LeaderElector implements AutoCloseable {
 
   /** Step 5: compare-and-swap; {@code t} is the term being renewed, or null for a new term. */
   private void write(LeaseRecord record, @Nullable Term t, long start) {
+    mayHold = true;
     long writeStart = time.nanoTime();
     long timeout = callTimeoutCapNanos;
     if (t != null) {
@@ -687,6 +705,7 @@ public final class LeaderElector implements AutoCloseable {
   }
 
   private void create(LeaseRecord record, @Nullable Term t, long start) {
+    mayHold = true;
     long writeStart = time.nanoTime();
     long timeout = callTimeoutCapNanos;
     if (t != null) {
@@ -828,6 +847,9 @@ public final class LeaderElector implements AutoCloseable {
     }
     observed = record;
     observedAbsent = false;
+    if (record.isHeldBy(identity)) {
+      mayHold = true;
+    }
     String holder = record.holderIdentity();
     if (record.isHeld() && holder != null && !holder.equals(lastLeader)) {
       lastLeader = holder;
@@ -935,6 +957,27 @@ public final class LeaderElector implements AutoCloseable {
         });
   }
 
+  private void onWatchHealth(boolean healthy) {
+    scheduler.execute(
+        () -> {
+          synchronized (mu) {
+            if (watchHealthy == healthy) {
+              return;
+            }
+            watchHealthy = healthy;
+            log.info(
+                "{}: watch {}; candidates poll every {}",
+                name,
+                healthy ? "delivers changes again" : "is not delivering changes",
+                LeaderElectionConfig.format(
+                    healthy ? config.leaseDuration() : config.retryPeriod()));
+            if (!healthy && term == null && competing) {
+              scheduleAt(candidateRetryAt(time.nanoTime()));
+            }
+          }
+        });
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Release
 
@@ -944,6 +987,11 @@ public final class LeaderElector implements AutoCloseable {
    */
   private CompletableFuture<Boolean> release(long deadline) {
     CompletableFuture<Boolean> result = new CompletableFuture<>();
+    if (!mayHold) {
+      // Never wrote or saw a record naming this candidate: nothing to release, no call to make.
+      result.complete(false);
+      return result;
+    }
     releaseStep(deadline, result);
     return result;
   }

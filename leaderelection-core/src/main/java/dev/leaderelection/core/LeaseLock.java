@@ -87,6 +87,15 @@ public interface LeaseLock {
      * @param current the record now stored, or {@code null} if the Lease was deleted
      */
     void leaseChanged(@Nullable LeaseRecord current);
+
+    /**
+     * The watch stopped delivering changes (for example the watch request is forbidden or the
+     * apiserver is unreachable), or delivers them again. While it does not, candidates poll every
+     * {@code retryPeriod} instead of every {@code leaseDuration}. The default does nothing.
+     *
+     * @param healthy whether changes are being delivered
+     */
+    default void watchHealthChanged(boolean healthy) {}
   }
 
   /** A running watch. */

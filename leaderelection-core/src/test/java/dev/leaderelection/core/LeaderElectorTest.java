@@ -464,6 +464,21 @@ class LeaderElectorTest {
   }
 
   @Test
+  void closingACandidateThatNeverHeldTheLeaseMakesNoCall() {
+    lease.overwrite(foreign("other", 15, 0));
+    ScriptedLock lock = lock("b", false);
+    LeaderElector e = elector(lock, new Recorder());
+    e.start();
+    clock.runPending();
+    lock.clear();
+    lock.always = ScriptedLock.Outcome.HANG; // an unreachable apiserver must not delay close
+    var closing = e.closeAsync();
+    clock.runPending();
+    assertThat(closing.toCompletableFuture()).isCompleted();
+    assertThat(lock.calls).isEmpty();
+  }
+
+  @Test
   void closeDoesNotReleaseWhileLeaderWorkIsStillRunning() {
     ScriptedLock lock = lock("a", false);
     Recorder r = new Recorder();
@@ -645,6 +660,24 @@ class LeaderElectorTest {
     assertThat(a.isLeader()).isTrue();
     assertThat(lockB.count("get")).isEqualTo(4);
     assertThat(lockB.count("update") + lockB.count("create")).isZero();
+  }
+
+  @Test
+  void whenTheWatchStopsDeliveringFollowersPollEveryRetryPeriodAgain() {
+    lease.overwrite(foreign("other", 15, 0));
+    ScriptedLock lock = lock("b", true);
+    LeaderElector e = elector(lock, new Recorder());
+    e.start();
+    clock.runPending();
+    lock.clear();
+    java.util.Objects.requireNonNull(lock.watcher).watchHealthChanged(false);
+    clock.runPending();
+    for (int i = 0; i < 5; i++) {
+      clock.advance(RETRY);
+      lease.overwrite(foreign("other", 15, 0).withRenewTime(clock.now()));
+    }
+    assertThat(lock.count("get")).isEqualTo(5);
+    assertThat(e.isLeader()).isFalse();
   }
 
   // --- lifecycle --------------------------------------------------------------------------------

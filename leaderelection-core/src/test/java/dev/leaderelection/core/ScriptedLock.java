@@ -39,6 +39,7 @@ final class ScriptedLock implements LeaseLock {
   Runnable beforeWrite = () -> {};
 
   final List<CompletableFuture<?>> hanging = new ArrayList<>();
+  @Nullable ChangeListener watcher;
 
   ScriptedLock(LeaseLock delegate, ManualScheduler clock, boolean watchable) {
     this.delegate = delegate;
@@ -73,6 +74,7 @@ final class ScriptedLock implements LeaseLock {
 
   @Override
   public @Nullable Watch watch(ChangeListener listener) {
+    watcher = listener;
     return watchable ? delegate.watch(listener) : null;
   }
 

@@ -1,0 +1,44 @@
+package dev.leaderelection.examples.snippets;
+
+import dev.leaderelection.core.LeaderCallbacks;
+import dev.leaderelection.core.LeaderElectionConfig;
+import dev.leaderelection.core.LeaderElector;
+import dev.leaderelection.core.Leadership;
+import dev.leaderelection.core.LeaseLock;
+import dev.leaderelection.fabric8.KubernetesLeaseLock;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+/** Snippets of README.md. Compiled, never run. */
+@SuppressWarnings("unused")
+final class ReadmeSnippets {
+
+  void usage() {
+    // tag::readme-usage[]
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    // Namespace: the pod's own (or the kubeconfig's); identity: pod name + random suffix.
+    LeaseLock lock = KubernetesLeaseLock.builder(client).name("my-controller").build();
+
+    LeaderElector elector =
+        LeaderElector.builder(lock)
+            .config(LeaderElectionConfig.defaults()) // 15 s / 10 s / 2 s
+            .callbacks(
+                new LeaderCallbacks() {
+                  @Override
+                  public void onStartedLeading(Leadership leadership) {
+                    // Start leader-only work; stop it when leadership.ended() completes.
+                    // Fence writes with leadership.fencingToken().
+                  }
+
+                  @Override
+                  public void onStoppedLeading(Leadership leadership) {
+                    // Leader-only work must have stopped.
+                  }
+                })
+            .build();
+    elector.start(); // returns at once
+    // ...
+    elector.close(); // ends the term, waits for the callbacks, releases the Lease
+    // end::readme-usage[]
+  }
+}

@@ -1,0 +1,142 @@
+package dev.leaderelection.examples.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.junit.jupiter.api.Test;
+
+/** What the manifests in {@code k8s/} promise, checked without a cluster. */
+class ManifestsTest {
+
+  static List<HasMetadata> load(String file) throws IOException {
+    try (InputStream in = Files.newInputStream(Path.of("k8s", file))) {
+      return Manifests.parse(in);
+    }
+  }
+
+  static <T> T only(List<HasMetadata> objects, Class<T> type) {
+    List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+    assertThat(found).as("objects of type %s", type.getSimpleName()).hasSize(1);
+    return found.get(0);
+  }
+
+  @Test
+  void roleGrantsExactlyTheLeaseVerbsOfTheFabric8BackendAndTheConfigMapVerbsOfTheWorker()
+      throws IOException {
+    Role role = only(load("rbac.yaml"), Role.class);
+    assertThat(role.getRules()).hasSize(2);
+    PolicyRule leases = role.getRules().get(0);
+    assertThat(leases.getApiGroups()).containsExactly("coordination.k8s.io");
+    assertThat(leases.getResources()).containsExactly("leases");
+    // get/create/update: the election; list/watch: the Lease watch. No patch, no delete.
+    assertThat(leases.getVerbs())
+        .containsExactlyInAnyOrder("get", "create", "update", "list", "watch");
+    PolicyRule configMaps = role.getRules().get(1);
+    assertThat(configMaps.getApiGroups()).containsExactly("");
+    assertThat(configMaps.getResources()).containsExactly("configmaps");
+    assertThat(configMaps.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
+  }
+
+  @Test
+  void roleBindingBindsTheRoleToTheServiceAccountTheDeploymentRunsAs() throws IOException {
+    List<HasMetadata> rbac = load("rbac.yaml");
+    ServiceAccount sa = only(rbac, ServiceAccount.class);
+    Role role = only(rbac, Role.class);
+    RoleBinding binding = only(rbac, RoleBinding.class);
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+
+    assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
+    assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+    assertThat(binding.getSubjects())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getKind()).isEqualTo("ServiceAccount");
+              assertThat(s.getName()).isEqualTo(sa.getMetadata().getName());
+              assertThat(s.getNamespace()).isEqualTo(sa.getMetadata().getNamespace());
+            });
+    assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo(sa.getMetadata().getName());
+    assertThat(deployment.getMetadata().getNamespace()).isEqualTo(sa.getMetadata().getNamespace());
+  }
+
+  @Test
+  void deploymentRunsThreeReplicasWithThePodNameAndNamespaceFromTheDownwardApi()
+      throws IOException {
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+    Map<String, EnvVar> env = env(container(deployment));
+    assertThat(
+            Objects.requireNonNull(env.get("POD_NAME")).getValueFrom().getFieldRef().getFieldPath())
+        .isEqualTo("metadata.name");
+    assertThat(
+            Objects.requireNonNull(env.get("POD_NAMESPACE"))
+                .getValueFrom()
+                .getFieldRef()
+                .getFieldPath())
+        .isEqualTo("metadata.namespace");
+  }
+
+  @Test
+  void terminationGracePeriodLeavesTimeForTheWorstCaseClose() throws IOException {
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+    Map<String, String> values = new HashMap<>();
+    env(container(deployment))
+        .forEach((k, v) -> values.put(k, v.getValue() == null ? "" : v.getValue()));
+    WorkerSettings settings = WorkerSettings.fromEnv(values);
+    // LeaderElector.close() waits at most closeTimeout + 2 x renewDeadline + retryPeriod.
+    Duration worstClose =
+        settings
+            .election()
+            .closeTimeout()
+            .plus(settings.election().renewDeadline().multipliedBy(2))
+            .plus(settings.election().retryPeriod());
+    long grace = deployment.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
+    assertThat(Duration.ofSeconds(grace)).isGreaterThan(worstClose);
+  }
+
+  @Test
+  void deploymentRunsTheImageTheJibProfileBuilds() throws IOException {
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+    String expected = System.getProperty("worker.image", "singleton-worker:0.1.0-SNAPSHOT");
+    assertThat(container(deployment).getImage()).isEqualTo(expected);
+  }
+
+  @Test
+  void everyNamespacedObjectLivesInTheExampleNamespace() throws IOException {
+    String ns = load("namespace.yaml").get(0).getMetadata().getName();
+    for (String file : List.of("rbac.yaml", "deployment.yaml")) {
+      for (HasMetadata o : load(file)) {
+        assertThat(o.getMetadata().getNamespace()).as("%s in %s", o.getKind(), file).isEqualTo(ns);
+      }
+    }
+  }
+
+  private static Container container(Deployment d) {
+    return d.getSpec().getTemplate().getSpec().getContainers().get(0);
+  }
+
+  private static Map<String, EnvVar> env(Container c) {
+    Map<String, EnvVar> m = new HashMap<>();
+    for (EnvVar e : c.getEnv()) {
+      m.put(e.getName(), e);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,116 @@
+package dev.leaderelection.examples.springworker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.junit.jupiter.api.Test;
+
+/** What the manifests in {@code k8s/} promise, checked without a cluster. */
+class ManifestsTest {
+
+  static List<HasMetadata> load(String file) throws IOException {
+    try (InputStream in = Files.newInputStream(Path.of("k8s", file))) {
+      Object parsed = new KubernetesSerialization().unmarshal(in);
+      List<HasMetadata> out = new ArrayList<>();
+      if (parsed instanceof List<?> list) {
+        list.forEach(o -> out.add((HasMetadata) o));
+      } else {
+        out.add((HasMetadata) parsed);
+      }
+      return out;
+    }
+  }
+
+  static <T> T only(List<HasMetadata> objects, Class<T> type) {
+    List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+    assertThat(found).as("objects of type %s", type.getSimpleName()).hasSize(1);
+    return found.get(0);
+  }
+
+  @Test
+  void roleGrantsExactlyTheLeaseVerbsOfTheStarterAndTheConfigMapVerbsOfTheJob() throws IOException {
+    Role role = only(load("rbac.yaml"), Role.class);
+    assertThat(role.getRules()).hasSize(2);
+    PolicyRule leases = role.getRules().get(0);
+    assertThat(leases.getApiGroups()).containsExactly("coordination.k8s.io");
+    assertThat(leases.getResources()).containsExactly("leases");
+    assertThat(leases.getVerbs())
+        .containsExactlyInAnyOrder("get", "create", "update", "list", "watch");
+    PolicyRule configMaps = role.getRules().get(1);
+    assertThat(configMaps.getResources()).containsExactly("configmaps");
+    assertThat(configMaps.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
+  }
+
+  @Test
+  void roleBindingBindsTheRoleToTheServiceAccountTheDeploymentRunsAs() throws IOException {
+    List<HasMetadata> rbac = load("rbac.yaml");
+    ServiceAccount sa = only(rbac, ServiceAccount.class);
+    RoleBinding binding = only(rbac, RoleBinding.class);
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+    assertThat(binding.getRoleRef().getName())
+        .isEqualTo(only(rbac, Role.class).getMetadata().getName());
+    assertThat(binding.getSubjects())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getName()).isEqualTo(sa.getMetadata().getName());
+              assertThat(s.getNamespace()).isEqualTo(sa.getMetadata().getNamespace());
+            });
+    assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo(sa.getMetadata().getName());
+  }
+
+  @Test
+  void deploymentRunsThreeReplicasNamedFromTheDownwardApiWithProbesIndependentOfLeadership()
+      throws IOException {
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+    Container c = container(deployment);
+    EnvVar podName =
+        c.getEnv().stream().filter(e -> e.getName().equals("POD_NAME")).findFirst().orElseThrow();
+    assertThat(podName.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+    assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/liveness");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath())
+        .isEqualTo("/actuator/health/readiness");
+    assertThat(c.getImage())
+        .isEqualTo(System.getProperty("worker.image", "spring-boot-worker:0.1.0-SNAPSHOT"));
+  }
+
+  @Test
+  void terminationGracePeriodCoversTheElectionAndWebServerShutdownPhases() throws IOException {
+    Deployment deployment = only(load("deployment.yaml"), Deployment.class);
+    String yaml = Files.readString(Path.of("src/main/resources/application.yaml"));
+    String phase =
+        yaml.lines()
+            .filter(l -> l.trim().startsWith("timeout-per-shutdown-phase:"))
+            .map(l -> l.replaceAll(".*timeout-per-shutdown-phase:\\s*(\\d+)s.*", "$1"))
+            .findFirst()
+            .orElseThrow();
+    Duration perPhase = Duration.ofSeconds(Long.parseLong(phase));
+    long grace =
+        Objects.requireNonNull(
+            deployment.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds());
+    // The elections' phase, then the web server's graceful shutdown.
+    assertThat(Duration.ofSeconds(grace)).isGreaterThan(perPhase.multipliedBy(2));
+  }
+
+  private static Container container(Deployment d) {
+    return d.getSpec().getTemplate().getSpec().getContainers().get(0);
+  }
+}

@@ -1,0 +1,235 @@
+package dev.leaderelection.spring;
+
+import dev.leaderelection.core.LeaderElectionConfig;
+import dev.leaderelection.spring.LeaderElectionProperties.Election;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One election's settings, resolved from {@link LeaderElectionProperties}: defaults applied,
+ * validated once, with messages that name the property to fix.
+ *
+ * @param name the election's name
+ * @param prefix the property prefix that configures it ({@code leaderelection} or {@code
+ *     leaderelection.elections.<name>})
+ * @param leaseName the Lease's name
+ * @param namespace the Lease's namespace, if configured
+ * @param identity this process's identity in the election
+ * @param config the timing and behaviour
+ */
+record ElectionSettings(
+    String name,
+    String prefix,
+    String leaseName,
+    @Nullable String namespace,
+    String identity,
+    LeaderElectionConfig config) {
+
+  private static final String ROOT = "leaderelection";
+  private static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final Pattern NOT_ALLOWED = Pattern.compile("[^a-z0-9.-]+");
+  private static final Pattern EDGES = Pattern.compile("^[^a-z0-9]+|[^a-z0-9]+$");
+
+  /** {@return the spec handed to the {@link LeaseLockFactory}} */
+  LeaseSpec spec() {
+    return new LeaseSpec(name, leaseName, namespace, identity);
+  }
+
+  /**
+   * Resolves every election.
+   *
+   * @param p the bound properties
+   * @param applicationName {@code spring.application.name}, if set
+   * @param defaultIdentity the identity of this process when none is configured
+   * @return the elections, in the order configured
+   * @throws LeaderElectionStartupException naming the property that is missing or invalid
+   */
+  static List<ElectionSettings> resolve(
+      LeaderElectionProperties p, @Nullable String applicationName, String defaultIdentity) {
+    List<ElectionSettings> result = new ArrayList<>();
+    if (p.getElections().isEmpty()) {
+      result.add(
+          resolve(
+              LeaderElectionProperties.DEFAULT_ELECTION,
+              ROOT,
+              new Election(),
+              p,
+              applicationName,
+              defaultIdentity));
+      return result;
+    }
+    for (Map.Entry<String, Election> e : p.getElections().entrySet()) {
+      String name = e.getKey();
+      Election election = e.getValue() != null ? e.getValue() : new Election();
+      result.add(
+          resolve(
+              name, ROOT + ".elections." + name, election, p, applicationName, defaultIdentity));
+    }
+    return result;
+  }
+
+  private static ElectionSettings resolve(
+      String name,
+      String prefix,
+      Election e,
+      LeaderElectionProperties p,
+      @Nullable String applicationName,
+      String defaultIdentity) {
+    String leaseName = leaseName(name, prefix, e, p, applicationName);
+    String namespace = firstNonBlank(e.getNamespace(), p.getNamespace());
+    String identity = firstNonBlank(e.getIdentity(), p.getIdentity());
+    if (identity == null) {
+      identity = defaultIdentity;
+    }
+    Duration lease = e.getLeaseDuration() != null ? e.getLeaseDuration() : p.getLeaseDuration();
+    Duration renew = e.getRenewDeadline() != null ? e.getRenewDeadline() : p.getRenewDeadline();
+    Duration retry = e.getRetryPeriod() != null ? e.getRetryPeriod() : p.getRetryPeriod();
+    boolean release =
+        e.getReleaseOnShutdown() != null ? e.getReleaseOnShutdown() : p.isReleaseOnShutdown();
+    boolean rejoin =
+        e.getRejoinAfterLoss() != null ? e.getRejoinAfterLoss() : p.isRejoinAfterLoss();
+    LeaderElectionConfig config;
+    try {
+      config =
+          LeaderElectionConfig.builder()
+              .leaseDuration(lease)
+              .renewDeadline(renew)
+              .retryPeriod(retry)
+              .releaseOnClose(release)
+              .rejoinAfterLoss(rejoin)
+              .build();
+    } catch (IllegalArgumentException ex) {
+      String where =
+          prefix.equals(ROOT) ? "" : " (defaults: the same properties under " + ROOT + ")";
+      throw new LeaderElectionStartupException(
+          "Invalid timing for leader election '"
+              + name
+              + "': "
+              + propertyNames(ex.getMessage(), prefix)
+              + ".",
+          "Change "
+              + prefix
+              + ".lease-duration, .renew-deadline or .retry-period"
+              + where
+              + " so that lease-duration > renew-deadline > 1.2 × retry-period, all positive,"
+              + " with lease-duration in whole seconds; for example 15s, 10s and 2s.",
+          ex);
+    }
+    return new ElectionSettings(name, prefix, leaseName, namespace, identity, config);
+  }
+
+  private static String leaseName(
+      String name,
+      String prefix,
+      Election e,
+      LeaderElectionProperties p,
+      @Nullable String applicationName) {
+    String explicit = firstNonBlank(e.getLeaseName());
+    if (explicit != null) {
+      return checkLeaseName(explicit, prefix + ".lease-name");
+    }
+    String base;
+    String from;
+    String top = firstNonBlank(p.getLeaseName());
+    if (top != null) {
+      base = checkLeaseName(top, ROOT + ".lease-name");
+      from = ROOT + ".lease-name";
+    } else {
+      String app = firstNonBlank(applicationName);
+      if (app == null) {
+        String named =
+            prefix.equals(ROOT) ? "" : " (or " + prefix + ".lease-name for this election)";
+        throw new LeaderElectionStartupException(
+            "Leader election '"
+                + name
+                + "' has no Lease name: neither "
+                + ROOT
+                + ".lease-name nor spring.application.name is set.",
+            "Set spring.application.name, or "
+                + ROOT
+                + ".lease-name"
+                + named
+                + ", to the name of the Lease the instances of this application compete for;"
+                + " or set "
+                + ROOT
+                + ".enabled=false.");
+      }
+      base = sanitize(app, name);
+      from = "spring.application.name";
+    }
+    if (prefix.equals(ROOT) || name.equals(LeaderElectionProperties.DEFAULT_ELECTION)) {
+      return base;
+    }
+    String derived = base + "-" + sanitize(name, name);
+    if (derived.length() > 253 || !DNS_SUBDOMAIN.matcher(derived).matches()) {
+      throw new LeaderElectionStartupException(
+          "The Lease name '"
+              + derived
+              + "' derived for leader election '"
+              + name
+              + "' from "
+              + from
+              + " is not a valid Lease name.",
+          "Set "
+              + prefix
+              + ".lease-name to a DNS subdomain (lower-case letters, digits, '-', '.').");
+    }
+    return derived;
+  }
+
+  private static String checkLeaseName(String value, String property) {
+    if (value.length() > 253 || !DNS_SUBDOMAIN.matcher(value).matches()) {
+      throw new LeaderElectionStartupException(
+          property + "='" + value + "' is not a valid Lease name.",
+          "Set "
+              + property
+              + " to a DNS subdomain: lower-case letters, digits, '-' and '.', starting and"
+              + " ending with a letter or digit, at most 253 characters.");
+    }
+    return value;
+  }
+
+  /** Lower-cases and replaces what a DNS subdomain does not allow, as a Lease name needs. */
+  private static String sanitize(String value, String election) {
+    String s = value.trim().toLowerCase(Locale.ROOT);
+    s = NOT_ALLOWED.matcher(s).replaceAll("-");
+    s = s.replaceAll("\\.{2,}", ".").replaceAll("-*\\.-*", ".");
+    s = EDGES.matcher(s).replaceAll("");
+    if (s.length() > 253) {
+      s = EDGES.matcher(s.substring(0, 253)).replaceAll("");
+    }
+    if (s.isEmpty()) {
+      throw new LeaderElectionStartupException(
+          "No valid Lease name can be derived from '"
+              + value
+              + "' for leader election '"
+              + election
+              + "'.",
+          "Set " + ROOT + ".lease-name explicitly.");
+    }
+    return s;
+  }
+
+  /** Rewrites the core's field names (leaseDuration) as property names (prefix.lease-duration). */
+  private static String propertyNames(@Nullable String message, String prefix) {
+    String m = message == null ? "invalid" : message;
+    return m.replaceAll("\\bleaseDuration\\b", prefix + ".lease-duration")
+        .replaceAll("\\brenewDeadline\\b", prefix + ".renew-deadline")
+        .replaceAll("\\bretryPeriod\\b", prefix + ".retry-period");
+  }
+
+  private static @Nullable String firstNonBlank(@Nullable String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v.trim();
+      }
+    }
+    return null;
+  }
+}

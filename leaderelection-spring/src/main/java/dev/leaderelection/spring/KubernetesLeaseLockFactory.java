@@ -1,0 +1,30 @@
+package dev.leaderelection.spring;
+
+import dev.leaderelection.core.LeaseLock;
+import dev.leaderelection.fabric8.KubernetesLeaseLock;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/** Builds a {@link KubernetesLeaseLock} per election with the application's client. */
+final class KubernetesLeaseLockFactory implements LeaseLockFactory {
+  private final KubernetesClient client;
+
+  KubernetesLeaseLockFactory(KubernetesClient client) {
+    this.client = client;
+  }
+
+  @Override
+  public LeaseLock create(LeaseSpec spec) {
+    KubernetesLeaseLock.Builder b =
+        KubernetesLeaseLock.builder(client).name(spec.leaseName()).identity(spec.identity());
+    String namespace = spec.namespace();
+    if (namespace != null) {
+      b.namespace(namespace);
+    }
+    return b.build();
+  }
+
+  @Override
+  public String toString() {
+    return "KubernetesLeaseLockFactory[" + client.getMasterUrl() + "]";
+  }
+}

@@ -1,0 +1,66 @@
+package dev.leaderelection.spring;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * Health of the elections ({@code leaderElection}; switch off with {@code
+ * management.health.leaderelection.enabled=false}). Details per election: {@code role} ({@code
+ * leader}, {@code follower} or {@code stopped}), {@code leader} (the holder last observed), {@code
+ * identity}, {@code lease}, and while leading {@code lastRenewal}.
+ *
+ * <p>DOWN when an election believes it leads (a term began and did not end) but has not renewed for
+ * longer than its lease duration: the wedged leader whose election thread is stuck, which a healthy
+ * elector never is (it steps down at the renew deadline). Otherwise UP, leader or not.
+ *
+ * <p>It is not part of the liveness or readiness groups, and should not be: readiness that depends
+ * on leadership keeps followers out of service and can deadlock a rolling update.
+ */
+final class LeaderElectionHealthIndicator extends AbstractHealthIndicator {
+  private final LeaderElections elections;
+
+  LeaderElectionHealthIndicator(LeaderElections elections) {
+    super("Leader election health check failed");
+    this.elections = elections;
+  }
+
+  @Override
+  protected void doHealthCheck(Health.Builder builder) {
+    long now = System.nanoTime();
+    boolean wedged = false;
+    Map<String, Object> details = new LinkedHashMap<>();
+    for (LeaderElection e : elections.all()) {
+      Map<String, Object> d = new LinkedHashMap<>();
+      if (e instanceof ManagedLeaderElection m) {
+        ManagedLeaderElection.Status s = m.status(now);
+        d.put("role", s.role());
+        if (s.wedged()) {
+          wedged = true;
+          d.put(
+              "problem",
+              "believes it leads but has not renewed for "
+                  + s.sinceLastRenewal()
+                  + ", more than the lease duration: the election is stuck");
+        }
+        if (s.lastRenewal() != null) {
+          d.put("lastRenewal", s.lastRenewal().toString());
+        }
+        d.put("lease", m.leaseTag());
+      } else {
+        d.put("role", e.isLeader() ? "leader" : "follower");
+        d.put("lease", e.leaseName());
+      }
+      d.put("leader", e.currentLeader().orElse(""));
+      d.put("identity", e.identity());
+      details.put(e.name(), d);
+    }
+    if (wedged) {
+      builder.down();
+    } else {
+      builder.up();
+    }
+    builder.withDetails(details);
+  }
+}

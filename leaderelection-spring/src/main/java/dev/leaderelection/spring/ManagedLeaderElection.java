@@ -1,0 +1,215 @@
+package dev.leaderelection.spring;
+
+import dev.leaderelection.core.LeaderElectionListener;
+import dev.leaderelection.core.LeaderElector;
+import dev.leaderelection.core.Leadership;
+import dev.leaderelection.core.LeaseLock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One election of {@link ManagedLeaderElections}: the current elector (replaced when the elections
+ * are restarted), what its listener has seen, for health, and the {@link LeaderOnly} tasks that are
+ * running.
+ */
+final class ManagedLeaderElection implements LeaderElection {
+  private static final Pattern KUBERNETES_DESCRIPTION = Pattern.compile("lease ([^/\\s]+)/(\\S+)");
+
+  private final ElectionSettings settings;
+  private final LeaderWork work = new LeaderWork();
+  private final Tracker tracker = new Tracker();
+  private volatile @Nullable LeaderElector elector;
+  private volatile @Nullable LeaseLock lock;
+  private volatile @Nullable String namespace;
+
+  /**
+   * Call {@link #useLock} and {@link #useElector} before anything else: the elector's callbacks
+   * need this object first.
+   */
+  ManagedLeaderElection(ElectionSettings settings) {
+    this.settings = settings;
+    this.namespace = settings.namespace();
+  }
+
+  private static @Nullable String namespaceOf(ElectionSettings settings, LeaseLock lock) {
+    Matcher m = KUBERNETES_DESCRIPTION.matcher(lock.description());
+    if (m.matches()) {
+      return m.group(1);
+    }
+    return settings.namespace();
+  }
+
+  /** Sets the lock of the elector about to be built. */
+  void useLock(LeaseLock newLock) {
+    this.lock = newLock;
+    this.namespace = namespaceOf(settings, newLock);
+  }
+
+  /** Sets the elector built on the lock given to {@link #useLock}. */
+  void useElector(LeaderElector newElector) {
+    this.elector = newElector;
+  }
+
+  ElectionSettings settings() {
+    return settings;
+  }
+
+  LeaderElector elector() {
+    LeaderElector e = elector;
+    if (e == null) {
+      throw new IllegalStateException("election " + settings.name() + " has no elector yet");
+    }
+    return e;
+  }
+
+  LeaseLock lock() {
+    LeaseLock l = lock;
+    if (l == null) {
+      throw new IllegalStateException("election " + settings.name() + " has no lock yet");
+    }
+    return l;
+  }
+
+  LeaderWork work() {
+    return work;
+  }
+
+  LeaderElectionListener tracker() {
+    return tracker;
+  }
+
+  /** {@return the value of the {@code lease} tag of metrics: {@code ns/name}, else the name} */
+  String leaseTag() {
+    String ns = namespace;
+    return ns != null ? ns + "/" + settings.leaseName() : settings.leaseName();
+  }
+
+  // ---- LeaderElection ----------------------------------------------------------------------
+
+  @Override
+  public String name() {
+    return settings.name();
+  }
+
+  @Override
+  public String leaseName() {
+    return settings.leaseName();
+  }
+
+  @Override
+  public Optional<String> namespace() {
+    return Optional.ofNullable(namespace);
+  }
+
+  @Override
+  public String identity() {
+    return lock().identity();
+  }
+
+  @Override
+  public boolean isLeader() {
+    return elector().isLeader();
+  }
+
+  @Override
+  public Optional<String> currentLeader() {
+    return elector().currentLeader();
+  }
+
+  @Override
+  public Optional<Leadership> currentLeadership() {
+    return elector().currentLeadership();
+  }
+
+  @Override
+  public Optional<Leadership> awaitLeadership(Duration timeout) throws InterruptedException {
+    return elector().awaitLeadership(timeout);
+  }
+
+  @Override
+  public boolean yieldLeadership() {
+    return elector().yieldLeadership();
+  }
+
+  @Override
+  public String toString() {
+    return "LeaderElection{"
+        + name()
+        + ", lease="
+        + leaseTag()
+        + ", identity="
+        + identity()
+        + ", leader="
+        + isLeader()
+        + "}";
+  }
+
+  // ---- health ------------------------------------------------------------------------------
+
+  /** What the health indicator reports of this election. */
+  record Status(
+      String role,
+      boolean wedged,
+      @Nullable Instant lastRenewal,
+      @Nullable Duration sinceLastRenewal) {}
+
+  /**
+   * The election as its listener saw it. {@code wedged}: the listener saw a term begin and not end,
+   * but no renewal for more than {@code leaseDuration}, so the election's own thread is stuck (a
+   * healthy elector ends the term at {@code renewDeadline}).
+   *
+   * @param nowNanos {@link System#nanoTime()} now
+   */
+  Status status(long nowNanos) {
+    LeaderElector e = elector();
+    Tracker t = tracker;
+    boolean believesLeading = t.believedTerm != null;
+    Instant lastRenewal = believesLeading ? t.lastRenewal : null;
+    Duration since = believesLeading ? Duration.ofNanos(nowNanos - t.lastRenewalNanos) : null;
+    boolean wedged =
+        believesLeading
+            && nowNanos - t.lastRenewalNanos > settings.config().leaseDuration().toNanos();
+    String role;
+    if (e.state() != LeaderElector.State.STARTED) {
+      role = "stopped";
+    } else if (e.isLeader()) {
+      role = "leader";
+    } else if (believesLeading) {
+      role = "leader (not renewed)";
+    } else {
+      role = "follower";
+    }
+    return new Status(role, wedged, lastRenewal, since);
+  }
+
+  /** Records acquisitions, renewals and ends, on the election's own thread: cheap and lock-free. */
+  private static final class Tracker implements LeaderElectionListener {
+    volatile @Nullable Leadership believedTerm;
+    volatile long lastRenewalNanos;
+    volatile @Nullable Instant lastRenewal;
+
+    @Override
+    public void onLeadershipAcquired(Leadership leadership) {
+      lastRenewalNanos = System.nanoTime();
+      lastRenewal = Instant.now();
+      believedTerm = leadership;
+    }
+
+    @Override
+    public void onRenewed(Duration latency) {
+      lastRenewalNanos = System.nanoTime();
+      lastRenewal = Instant.now();
+    }
+
+    @Override
+    public void onLeadershipEnded(Leadership leadership, Leadership.EndReason reason) {
+      if (believedTerm == leadership) {
+        believedTerm = null;
+      }
+    }
+  }
+}

@@ -1,0 +1,317 @@
+package dev.leaderelection.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.core.testing.InMemoryLease;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.annotation.EnableScheduling;
+import org.springframework.scheduling.annotation.Scheduled;
+
+/** {@link LeaderOnly} on {@code @Scheduled} methods, with Spring Boot's task scheduler. */
+@ExtendWith(OutputCaptureExtension.class)
+class LeaderOnlyTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  /** Two Leases: "mine" is free, "theirs" is held by another process for a long time. */
+  private final Leases leases = new Leases();
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(
+                  LeaderElectionAutoConfiguration.class, TaskSchedulingAutoConfiguration.class))
+          .withBean(LeaseLockFactory.class, () -> leases)
+          .withPropertyValues(
+              "spring.application.name=app",
+              "leaderelection.elections.default.lease-name=mine",
+              "leaderelection.elections.other.lease-name=theirs",
+              "logging.level.dev.leaderelection.spring=debug");
+
+  static final class Leases implements LeaseLockFactory {
+    final Map<String, InMemoryLease> byName = new ConcurrentHashMap<>();
+
+    Leases() {
+      InMemoryLease theirs = new InMemoryLease("theirs");
+      Instant now = Instant.now();
+      theirs.overwrite(new LeaseRecord("someone-else", 3600, now, now, 7, null, null, null));
+      byName.put("theirs", theirs);
+    }
+
+    InMemoryLease lease(String name) {
+      return byName.computeIfAbsent(name, InMemoryLease::new);
+    }
+
+    @Override
+    public dev.leaderelection.core.LeaseLock create(LeaseSpec spec) {
+      return lease(spec.leaseName()).lock(spec.identity());
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  static class Jobs {
+    final AtomicInteger onLeader = new AtomicInteger();
+    final AtomicInteger onOther = new AtomicInteger();
+    final AtomicInteger everywhere = new AtomicInteger();
+
+    @Scheduled(fixedDelay = 20)
+    @LeaderOnly
+    void leaderJob() {
+      onLeader.incrementAndGet();
+    }
+
+    @Scheduled(fixedRate = 20)
+    @LeaderOnly("other")
+    void otherElectionJob() {
+      onOther.incrementAndGet();
+    }
+
+    @Scheduled(fixedDelay = 20)
+    void plainJob() {
+      everywhere.incrementAndGet();
+    }
+  }
+
+  @Test
+  void leaderOnlyMethodsRunWhileLeadingAndAreSkippedOtherwise(CapturedOutput output) {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              Jobs jobs = ctx.getBean(Jobs.class);
+              LeaderElections elections = ctx.getBean(LeaderElections.class);
+              await().atMost(WAIT).until(() -> jobs.onLeader.get() >= 3);
+              assertThat(elections.get("default").isLeader()).isTrue();
+              await().atMost(WAIT).until(() -> jobs.everywhere.get() >= 3);
+              assertThat(elections.get("other").isLeader()).isFalse();
+              assertThat(jobs.onOther.get()).isZero();
+              await()
+                  .atMost(WAIT)
+                  .until(
+                      () ->
+                          output
+                              .getOut()
+                              .contains(
+                                  "Skipped @LeaderOnly Jobs.otherElectionJob(): this process ("
+                                      + elections.get("other").identity()
+                                      + ") does not lead election 'other' (leader:"
+                                      + " someone-else)"));
+            });
+  }
+
+  @Test
+  void leaderOnlyMethodsStopWhenLeadershipIsYieldedAndResumeWhenRegained() {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .withPropertyValues(
+            "leaderelection.elections.default.lease-duration=2s",
+            "leaderelection.elections.default.renew-deadline=1s",
+            "leaderelection.elections.default.retry-period=200ms")
+        .run(
+            ctx -> {
+              Jobs jobs = ctx.getBean(Jobs.class);
+              LeaderElection e = ctx.getBean(LeaderElections.class).get("default");
+              await().atMost(WAIT).until(() -> jobs.onLeader.get() >= 1);
+              // Another process takes the Lease at once, as after a yield.
+              assertThat(e.yieldLeadership()).isTrue();
+              InMemoryLease mine = leases.lease("mine");
+              await().atMost(WAIT).until(() -> mine.current().map(r -> !r.isHeld()).orElse(false));
+              Instant now = Instant.now();
+              mine.overwrite(new LeaseRecord("someone-else", 3600, now, now, 50, null, null, null));
+              int runs = jobs.onLeader.get();
+              // The plain job keeps running; the leader-only one does not.
+              int plain = jobs.everywhere.get();
+              await().atMost(WAIT).until(() -> jobs.everywhere.get() >= plain + 5);
+              assertThat(jobs.onLeader.get()).isEqualTo(runs);
+              // The other process releases: this one takes over and the job resumes.
+              mine.overwrite(new LeaseRecord("", 1, now, now, 50, null, null, null));
+              await().atMost(WAIT).until(() -> jobs.onLeader.get() > runs);
+              assertThat(e.isLeader()).isTrue();
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  static class SlowJob {
+    final CountDownLatch started = new CountDownLatch(1);
+    final CountDownLatch finish = new CountDownLatch(1);
+
+    @Scheduled(fixedDelay = 10)
+    @LeaderOnly
+    void slow() throws InterruptedException {
+      started.countDown();
+      finish.await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void onShutdownTheLeaseIsReleasedOnlyAfterRunningLeaderWorkReturned() throws Exception {
+    InMemoryLease mine = leases.lease("mine");
+    CountDownLatch closed = new CountDownLatch(1);
+    String[] identity = new String[1];
+    runner
+        .withUserConfiguration(SlowJob.class)
+        // Without this, the scheduler's own lifecycle (stopped before the elections) already
+        // waits for running tasks; with it, the elections' own wait is what is tested.
+        .withPropertyValues("spring.task.scheduling.shutdown.await-termination=true")
+        .run(
+            ctx -> {
+              SlowJob job = ctx.getBean(SlowJob.class);
+              EventRecorder events = new EventRecorder();
+              ctx.addApplicationListener(events);
+              identity[0] = ctx.getBean(LeaderElections.class).get("default").identity();
+              assertThat(job.started.await(10, TimeUnit.SECONDS)).isTrue();
+
+              Thread closer =
+                  new Thread(
+                      () -> {
+                        ctx.close();
+                        closed.countDown();
+                      });
+              closer.start();
+
+              // Work is still running: the term has ended, but the Lease is still ours.
+              await().atMost(WAIT).until(() -> events.of("default").contains("revoked:CLOSED"));
+              assertThat(mine.current())
+                  .get()
+                  .extracting(LeaseRecord::holderIdentity)
+                  .isEqualTo(identity[0]);
+              assertThat(closed.getCount()).isOne();
+
+              job.finish.countDown();
+
+              assertThat(closed.await(20, TimeUnit.SECONDS)).isTrue();
+              assertThat(mine.current()).get().satisfies(r -> assertThat(r.isHeld()).isFalse());
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  @LeaderOnly
+  static final class ClassLevel {
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Scheduled(fixedDelay = 20)
+    void job() {
+      runs.incrementAndGet();
+    }
+  }
+
+  @Test
+  void onAClassItAppliesToEveryScheduledMethod() {
+    runner
+        .withUserConfiguration(ClassLevel.class)
+        .withPropertyValues(
+            "leaderelection.elections.default.lease-name=theirs",
+            "leaderelection.elections.other.lease-name=unused")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderOnlyMethods methods = ctx.getBean(LeaderOnlyMethods.class);
+              assertThat(methods.all())
+                  .extracting(LeaderOnlyMethods.Binding::describe)
+                  .containsExactly("ClassLevel.job()");
+              assertThat(ctx.getBean(LeaderElections.class).get("default").isLeader()).isFalse();
+              assertThat(ctx.getBean(ClassLevel.class).runs.get()).isZero();
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  static class UnknownElection {
+    @Scheduled(fixedDelay = 1000)
+    @LeaderOnly("nightly")
+    void job() {}
+  }
+
+  @Test
+  void namingAnElectionThatDoesNotExistStopsTheStartUp() {
+    runner
+        .withUserConfiguration(UnknownElection.class)
+        .run(
+            ctx ->
+                assertThat(ctx.getStartupFailure())
+                    .hasStackTraceContaining(
+                        "@LeaderOnly(\"nightly\") names an election that does not exist")
+                    .hasStackTraceContaining("leaderelection.elections.nightly"));
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  static class Unnamed {
+    @Scheduled(fixedDelay = 1000)
+    @LeaderOnly
+    void job() {}
+  }
+
+  @Test
+  void withSeveralElectionsAndNoDefaultAnUnnamedLeaderOnlyStopsTheStartUp() {
+    new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                LeaderElectionAutoConfiguration.class, TaskSchedulingAutoConfiguration.class))
+        .withBean(LeaseLockFactory.class, () -> leases)
+        .withUserConfiguration(Unnamed.class)
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.elections.a.lease-name=a",
+            "leaderelection.elections.b.lease-name=b")
+        .run(
+            ctx ->
+                assertThat(ctx.getStartupFailure())
+                    .hasStackTraceContaining("@LeaderOnly names no election")
+                    .hasStackTraceContaining("@LeaderOnly(\"<name>\")"));
+  }
+
+  @Test
+  void aLeaderElectionBeanOfTheApplicationDecidesForUnnamedLeaderOnlyMethods() {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .withBean(
+            LeaderElection.class,
+            () -> new LeaderElectionAutoConfigurationTest.FixedElection("fixed", true))
+        .withPropertyValues(
+            "leaderelection.elections.default.lease-name=theirs",
+            "leaderelection.elections.other.lease-name=unused")
+        .run(
+            ctx -> {
+              Jobs jobs = ctx.getBean(Jobs.class);
+              assertThat(ctx.getBean(LeaderElections.class).get("default").isLeader()).isFalse();
+              await().atMost(WAIT).until(() -> jobs.onLeader.get() >= 3);
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class NotScheduled {
+    @LeaderOnly
+    public void notScheduled() {}
+  }
+
+  @Test
+  void onAMethodThatIsNotScheduledItWarns(CapturedOutput output) {
+    runner
+        .withUserConfiguration(NotScheduled.class)
+        .run(
+            ctx ->
+                assertThat(output)
+                    .contains("@LeaderOnly on")
+                    .contains("notScheduled() has no effect"));
+  }
+}
