@@ -274,7 +274,9 @@ class ElectionIT {
         first.lastTerm().leadership.validUntilNanos() - FAST.renewDeadline().toNanos();
     first.elector.close();
     Candidate second = cs.get(0) == first ? cs.get(1) : cs.get(0);
-    eventually(Duration.ofSeconds(15), () -> second.elector.isLeader());
+    // terms are recorded by onStartedLeading, which runs on the callback thread after isLeader()
+    // turns true
+    eventually(Duration.ofSeconds(15), () -> second.elector.isLeader() && !second.terms.isEmpty());
     long took = second.lastTerm().leadership.validFromNanos() - lastRenewalStart;
     System.err.printf("[election] takeover %.0f ms after the last renewal%n", ms(took));
     assertThat(took).isGreaterThanOrEqualTo(FAST.leaseDuration().toNanos() - 50_000_000L);
