@@ -160,10 +160,16 @@ final class Report {
           if (name.startsWith("run-only-") && name.endsWith(".json")) {
             Map<String, Object> o = load(results, name.substring(0, name.length() - 5));
             if (o != null) {
-              md.append("| later re-run of some sections | `").append(str(o, "command"))
-                  .append("`, ").append(str(o, "startedAt")).append(" → ")
-                  .append(str(o, "finishedAt")).append(", load before `")
-                  .append(str(o, "loadBefore")).append("`, after `").append(str(o, "loadAfter"))
+              md.append("| later re-run of some sections | `")
+                  .append(str(o, "command"))
+                  .append("`, ")
+                  .append(str(o, "startedAt"))
+                  .append(" → ")
+                  .append(str(o, "finishedAt"))
+                  .append(", load before `")
+                  .append(str(o, "loadBefore"))
+                  .append("`, after `")
+                  .append(str(o, "loadAfter"))
                   .append("` |\n");
             }
           }
@@ -307,9 +313,14 @@ final class Report {
       if (acq.n() > 0) {
         md.append("\nWhere this library's hand-over time goes (both profiles, from the start of")
             .append(" `close`): the old leader's `close()` returned (term ended, Lease released)")
-            .append(" after p50 ").append(f(closed.p50())).append(" / p99 ").append(f(closed.p99()))
+            .append(" after p50 ")
+            .append(f(closed.p50()))
+            .append(" / p99 ")
+            .append(f(closed.p99()))
             .append(" ms; the new leader's term began (`validFrom`) after p50 ")
-            .append(f(acq.p50())).append(" / p99 ").append(f(acq.p99()))
+            .append(f(acq.p50()))
+            .append(" / p99 ")
+            .append(f(acq.p99()))
             .append(" ms; the rest is the dispatch of its start callback.\n");
       }
     }
@@ -371,14 +382,23 @@ final class Report {
       if (s.n() == 0) {
         continue;
       }
-      md.append("| hand-over p50 ≤ 50 ms, p99 ≤ 200 ms (").append(p.durations()).append(") | p50 ")
-          .append(f(s.p50())).append(" ms, p99 ").append(f(s.p99())).append(" ms (n=")
-          .append(s.n()).append(") | ")
+      md.append("| hand-over p50 ≤ 50 ms, p99 ≤ 200 ms (")
+          .append(p.durations())
+          .append(") | p50 ")
+          .append(f(s.p50()))
+          .append(" ms, p99 ")
+          .append(f(s.p99()))
+          .append(" ms (n=")
+          .append(s.n())
+          .append(") | ")
           .append(
               verdict(
                   s.p50() <= 50 && s.p99() <= 200,
-                  "p50 by " + f(Math.max(0, s.p50() - 50)) + " ms, p99 by "
-                      + f(Math.max(0, s.p99() - 200)) + " ms"))
+                  "p50 by "
+                      + f(Math.max(0, s.p50() - 50))
+                      + " ms, p99 by "
+                      + f(Math.max(0, s.p99() - 200))
+                      + " ms"))
           .append(" |\n");
     }
     List<Map<String, Object>> cr = where(rows(load(results, "crash")), "impl", "ours");
@@ -388,9 +408,15 @@ final class Report {
         continue;
       }
       double bound = p.leaseSeconds() * 1000.0 + 250;
-      md.append("| crash fail-over p99 ≤ leaseDuration + 250 ms (").append(p.durations())
-          .append(") | p99 ").append(f(s.p99())).append(" ms (n=").append(s.n()).append(") | ")
-          .append(verdict(s.p99() <= bound, "by " + f(s.p99() - bound) + " ms")).append(" |\n");
+      md.append("| crash fail-over p99 ≤ leaseDuration + 250 ms (")
+          .append(p.durations())
+          .append(") | p99 ")
+          .append(f(s.p99()))
+          .append(" ms (n=")
+          .append(s.n())
+          .append(") | ")
+          .append(verdict(s.p99() <= bound, "by " + f(s.p99() - bound) + " ms"))
+          .append(" |\n");
     }
     List<Map<String, Object>> api = rows(load(results, "api"));
     for (Profile p : Run.PROFILES) {
@@ -406,8 +432,14 @@ final class Report {
       if (Double.isNaN(ours) || Double.isNaN(fab)) {
         continue;
       }
-      md.append("| API requests/min ≤ ⅓ of fabric8's (").append(p.durations()).append(") | ")
-          .append(f(ours)).append(" vs ").append(f(fab)).append(" (").append(f(100 * ours / fab))
+      md.append("| API requests/min ≤ ⅓ of fabric8's (")
+          .append(p.durations())
+          .append(") | ")
+          .append(f(ours))
+          .append(" vs ")
+          .append(f(fab))
+          .append(" (")
+          .append(f(100 * ours / fab))
           .append(" %) | ")
           .append(verdict(ours <= fab / 3, "by " + f(ours - fab / 3) + " requests/min"))
           .append(" |\n");
@@ -421,33 +453,46 @@ final class Report {
       Stats late = Stats.of(values(part, "victimEndNoticedLateByMs"));
       boolean met = until.max() <= 3000 && late.max() <= 100;
       md.append("| partitioned leader stops ≤ renewDeadline after the start of its last successful")
-          .append(" renewal | validUntil ≤ ").append(f(until.max()))
+          .append(" renewal | validUntil ≤ ")
+          .append(f(until.max()))
           .append(" ms after the cut (renewDeadline 3,000 ms); term end reported ≤ ")
-          .append(f(late.max())).append(" ms after validUntil (n=").append(until.n())
+          .append(f(late.max()))
+          .append(" ms after validUntil (n=")
+          .append(until.n())
           .append(") | ")
           .append(verdict(met, "reported up to " + f(late.max()) + " ms after validUntil"))
           .append(" |\n");
     }
     if (!oursChaos.isEmpty()) {
       int withOverlap = countWhere(oursChaos, x -> num(x, "overlaps") > 0);
-      md.append("| zero overlaps in every fault | ").append(withOverlap).append(" of ")
-          .append(oursChaos.size()).append(" trials with an overlap | ")
-          .append(verdict(withOverlap == 0, withOverlap + " trials")).append(" |\n");
+      md.append("| zero overlaps in every fault | ")
+          .append(withOverlap)
+          .append(" of ")
+          .append(oursChaos.size())
+          .append(" trials with an overlap | ")
+          .append(verdict(withOverlap == 0, withOverlap + " trials"))
+          .append(" |\n");
     }
     List<Map<String, Object>> fp = where(rows(load(results, "footprint")), "impl", "ours");
     for (Map<String, Object> r : fp) {
       double n = num(r, "electors");
       if (n == 100) {
         double t = num(r, "threadsAdded");
-        md.append("| 100 electors add ≤ 4 platform threads | ").append(f(t)).append(" | ")
-            .append(verdict(t <= 4, "by " + f(t - 4) + " threads")).append(" |\n");
+        md.append("| 100 electors add ≤ 4 platform threads | ")
+            .append(f(t))
+            .append(" | ")
+            .append(verdict(t <= 4, "by " + f(t - 4) + " threads"))
+            .append(" |\n");
       }
       if (n == 1000) {
         double sp = num(r, "spuriousLosses");
         double secs = num(r, "seconds");
         boolean full = secs >= 600;
-        md.append("| 1,000 electors, zero spurious losses over 10 min | ").append(f(sp))
-            .append(" spurious losses over ").append(f(secs)).append(" s | ")
+        md.append("| 1,000 electors, zero spurious losses over 10 min | ")
+            .append(f(sp))
+            .append(" spurious losses over ")
+            .append(f(secs))
+            .append(" s | ")
             .append(
                 sp == 0 && full
                     ? "**met**"
@@ -618,8 +663,13 @@ final class Report {
         if (dn <= 0) {
           continue;
         }
-        md.append("- ").append(i.label()).append(", ").append(f(num(x, "electors")))
-            .append(" → ").append(f(num(y, "electors"))).append(" electors: ")
+        md.append("- ")
+            .append(i.label())
+            .append(", ")
+            .append(f(num(x, "electors")))
+            .append(" → ")
+            .append(f(num(y, "electors")))
+            .append(" electors: ")
             .append(f((num(y, "heapWithElectorsMiB") - num(x, "heapWithElectorsMiB")) * 1024 / dn))
             .append(" KiB of heap and ")
             .append(
@@ -776,11 +826,25 @@ final class Report {
       Stats late = Stats.of(values(where(rf, "impl", "ours"), "victimEndNoticedLateByMs"));
       Stats fab = Stats.of(values(where(rf, "impl", "fabric8"), "victimStopAfterFaultMs"));
       Stats off = Stats.of(values(where(rf, "impl", "official"), "victimStopAfterFaultMs"));
-      md.append("| ").append(fault.label).append(" | ").append(f(until.p50())).append(" / ")
-          .append(f(until.max())).append(" | ").append(f(late.p50())).append(" / ")
-          .append(f(late.max())).append(" | ").append(f(fab.p50())).append(" / ")
-          .append(f(fab.max())).append(" | ").append(f(off.p50())).append(" / ")
-          .append(f(off.max())).append(" |\n");
+      md.append("| ")
+          .append(fault.label)
+          .append(" | ")
+          .append(f(until.p50()))
+          .append(" / ")
+          .append(f(until.max()))
+          .append(" | ")
+          .append(f(late.p50()))
+          .append(" / ")
+          .append(f(late.max()))
+          .append(" | ")
+          .append(f(fab.p50()))
+          .append(" / ")
+          .append(f(fab.max()))
+          .append(" | ")
+          .append(f(off.p50()))
+          .append(" / ")
+          .append(f(off.max()))
+          .append(" |\n");
     }
     md.append(
         "\n(A victim that kept renewing through the fault has no value. Runs before 2026-11-22T04:20Z"

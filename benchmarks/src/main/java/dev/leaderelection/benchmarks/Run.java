@@ -143,9 +143,7 @@ final class Run {
     runMeta.put("loadAfter", Machine.loadavg());
     // a run of some sections only is recorded beside the full run's description, not over it
     String runFile =
-        args.containsKey("only")
-            ? "run-only-" + String.join("-", sections) + ".json"
-            : "run.json";
+        args.containsKey("only") ? "run-only-" + String.join("-", sections) + ".json" : "run.json";
     Files.writeString(results.resolve(runFile), Json.write(runMeta) + "\n", StandardCharsets.UTF_8);
     Report.write(results, docs);
     log("done; logs in " + logs);
