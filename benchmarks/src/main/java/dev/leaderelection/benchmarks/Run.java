@@ -54,7 +54,7 @@ final class Run {
     int crashTrials = intArg(args, "crash-trials", quick ? 4 : 20);
     int startupTrials = intArg(args, "startup-trials", quick ? 2 : 5);
     int apiWindow = intArg(args, "api-window", quick ? 30 : 60);
-    int chaosLocalRounds = intArg(args, "chaos-local-rounds", quick ? 2 : 13);
+    int chaosLocalRounds = intArg(args, "chaos-local-rounds", quick ? 2 : 14);
     int chaosGlobalRounds = intArg(args, "chaos-global-rounds", quick ? 1 : 8);
     int haRounds = intArg(args, "ha-rounds", quick ? 1 : 6);
     int lanes = intArg(args, "lanes", quick ? 1 : 2);
