@@ -523,11 +523,8 @@ public final class LeaderElector implements AutoCloseable {
 
   /** Step 1: the leader writes its cached record with a new renewTime; no read. */
   private void renewFast(Term t, long start) {
-    long timeout = Math.min(t.validUntil - start, callTimeoutCapNanos);
-    if (timeout <= 0) {
-      endTerm(t, EndReason.RENEW_DEADLINE_EXCEEDED);
-      finishAttempt();
-      scheduleAt(start);
+    long timeout = callTimeout(t, start);
+    if (timeout == 0) {
       return;
     }
     LeaseRecord renewal = renewalOf(t.record, t);
@@ -552,19 +549,10 @@ public final class LeaderElector implements AutoCloseable {
 
   /** Step 2: read the record, then decide. */
   private void read(long start) {
-    Term t = term;
-    long now = time.nanoTime();
-    long timeout = callTimeoutCapNanos;
-    if (t != null) {
-      timeout = Math.min(timeout, t.validUntil - now);
-      if (timeout <= 0) {
-        endTerm(t, EndReason.RENEW_DEADLINE_EXCEEDED);
-        finishAttempt();
-        scheduleAt(now);
-        return;
-      }
+    long callTimeout = callTimeout(term, time.nanoTime());
+    if (callTimeout == 0) {
+      return;
     }
-    long callTimeout = timeout;
     call(
         "get",
         () -> lock.get(Duration.ofNanos(callTimeout)),
@@ -682,47 +670,46 @@ public final class LeaderElector implements AutoCloseable {
     return instant.truncatedTo(ChronoUnit.MICROS);
   }
 
+  /**
+   * The timeout for a call starting at {@code now}: at most the cap, and no more than the time left
+   * in {@code t}. If no time is left, ends {@code t}, finishes the attempt and returns 0.
+   */
+  private long callTimeout(@Nullable Term t, long now) {
+    if (t == null) {
+      return callTimeoutCapNanos;
+    }
+    long left = t.validUntil - now;
+    if (left > 0) {
+      return Math.min(left, callTimeoutCapNanos);
+    }
+    endTerm(t, EndReason.RENEW_DEADLINE_EXCEEDED);
+    finishAttempt();
+    scheduleAt(now);
+    return 0;
+  }
+
   /** Step 5: compare-and-swap; {@code t} is the term being renewed, or null for a new term. */
   private void write(LeaseRecord record, @Nullable Term t, long start) {
-    mayHold = true;
-    long writeStart = time.nanoTime();
-    long timeout = callTimeoutCapNanos;
-    if (t != null) {
-      timeout = Math.min(timeout, t.validUntil - writeStart);
-      if (timeout <= 0) {
-        endTerm(t, EndReason.RENEW_DEADLINE_EXCEEDED);
-        finishAttempt();
-        scheduleAt(writeStart);
-        return;
-      }
-    }
-    long callTimeout = timeout;
-    call(
-        "update",
-        () -> lock.update(record, Duration.ofNanos(callTimeout)),
-        callTimeout,
-        (stored, error) -> written(stored, error, t, start, writeStart, "update"));
+    store("update", record, t, start);
   }
 
   private void create(LeaseRecord record, @Nullable Term t, long start) {
+    store("create", record, t, start);
+  }
+
+  private void store(String operation, LeaseRecord record, @Nullable Term t, long start) {
     mayHold = true;
     long writeStart = time.nanoTime();
-    long timeout = callTimeoutCapNanos;
-    if (t != null) {
-      timeout = Math.min(timeout, t.validUntil - writeStart);
-      if (timeout <= 0) {
-        endTerm(t, EndReason.RENEW_DEADLINE_EXCEEDED);
-        finishAttempt();
-        scheduleAt(writeStart);
-        return;
-      }
+    long timeout = callTimeout(t, writeStart);
+    if (timeout == 0) {
+      return;
     }
-    long callTimeout = timeout;
+    Duration d = Duration.ofNanos(timeout);
     call(
-        "create",
-        () -> lock.create(record, Duration.ofNanos(callTimeout)),
-        callTimeout,
-        (stored, error) -> written(stored, error, t, start, writeStart, "create"));
+        operation,
+        () -> operation.equals("create") ? lock.create(record, d) : lock.update(record, d),
+        timeout,
+        (stored, error) -> written(stored, error, t, start, writeStart, operation));
   }
 
   private void written(
