@@ -1,5 +1,8 @@
 package dev.leaderelection.fabric8;
 
+import static dev.leaderelection.fabric8.It.readLines;
+import static dev.leaderelection.fabric8.It.sigterm;
+import static dev.leaderelection.fabric8.It.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderelection.core.LeaderElectionConfig;
@@ -9,9 +12,7 @@ import dev.leaderelection.core.Leadership;
 import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.testkit.LocalControlPlane;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,25 +134,14 @@ class ClientGoInteropIT {
             .start();
     processes.add(p);
     List<String[]> events = Collections.synchronizedList(new ArrayList<>());
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  Matcher m = EVENT.matcher(line);
-                  if (m.matches()) {
-                    events.add(new String[] {m.group(1), m.group(3), String.valueOf(m.group(4))});
-                  }
-                }
-              } catch (IOException e) {
-                // process ended
-              }
-            });
-    reader.setDaemon(true);
-    reader.start();
+    readLines(
+        p,
+        line -> {
+          Matcher m = EVENT.matcher(line);
+          if (m.matches()) {
+            events.add(new String[] {m.group(1), m.group(3), String.valueOf(m.group(4))});
+          }
+        });
     return events;
   }
 
@@ -161,25 +151,6 @@ class ClientGoInteropIT {
           .filter(e -> e[1].equals(event))
           .map(e -> Long.parseLong(e[0]))
           .findFirst();
-    }
-  }
-
-  /**
-   * SIGTERM without {@link Process#destroy()}, which also closes our end of the pipes and so loses
-   * what the process prints while it shuts down.
-   */
-  private static void sigterm(Process p) throws IOException, InterruptedException {
-    new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).inheritIO().start().waitFor();
-  }
-
-  private static void waitFor(String what, Duration max, java.util.function.BooleanSupplier cond)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + max + " waiting for " + what);
-      }
-      Thread.sleep(20);
     }
   }
 

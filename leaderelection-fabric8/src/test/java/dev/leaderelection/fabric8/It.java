@@ -149,4 +149,45 @@ final class It {
                 .build())
         .create();
   }
+
+  /**
+   * Sends SIGTERM without {@link Process#destroy()}, which also closes our end of the pipes and so
+   * loses what the process prints while it shuts down.
+   */
+  static void sigterm(Process p) throws java.io.IOException, InterruptedException {
+    new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).inheritIO().start().waitFor();
+  }
+
+  /** Polls {@code cond} until it holds, failing with {@code what} after {@code max}. */
+  static void waitFor(String what, Duration max, java.util.function.BooleanSupplier cond)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (!cond.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + max + " waiting for " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /** Hands every line {@code p} prints on stdout to {@code onLine}, on a daemon thread. */
+  static void readLines(Process p, java.util.function.Consumer<String> onLine) {
+    Thread reader =
+        new Thread(
+            () -> {
+              try (java.io.BufferedReader r =
+                  new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  onLine.accept(line);
+                }
+              } catch (java.io.IOException e) {
+                // the process ended
+              }
+            });
+    reader.setDaemon(true);
+    reader.start();
+  }
 }

@@ -1,13 +1,13 @@
 package dev.leaderelection.fabric8;
 
+import static dev.leaderelection.fabric8.It.readLines;
+import static dev.leaderelection.fabric8.It.sigterm;
+import static dev.leaderelection.fabric8.It.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderelection.testkit.LocalControlPlane;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -72,32 +71,21 @@ class MultiProcessElectionIT {
             .redirectError(cluster.directory().resolve("candidate-" + id + ".log").toFile())
             .start();
     processes.put(id, p);
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  Matcher m = EVENT.matcher(line);
-                  if (m.matches()) {
-                    events.add(
-                        new Event(
-                            Long.parseLong(m.group(1)),
-                            m.group(2),
-                            m.group(3),
-                            m.group(4) == null ? 0 : Long.parseLong(m.group(4)),
-                            m.group(5) == null ? 0 : Long.parseLong(m.group(5)),
-                            m.group(6) == null ? 0 : Long.parseLong(m.group(6))));
-                  }
-                }
-              } catch (IOException e) {
-                // the process ended
-              }
-            });
-    reader.setDaemon(true);
-    reader.start();
+    readLines(
+        p,
+        line -> {
+          Matcher m = EVENT.matcher(line);
+          if (m.matches()) {
+            events.add(
+                new Event(
+                    Long.parseLong(m.group(1)),
+                    m.group(2),
+                    m.group(3),
+                    m.group(4) == null ? 0 : Long.parseLong(m.group(4)),
+                    m.group(5) == null ? 0 : Long.parseLong(m.group(5)),
+                    m.group(6) == null ? 0 : Long.parseLong(m.group(6))));
+          }
+        });
   }
 
   private List<Event> starts() {
@@ -111,25 +99,6 @@ class MultiProcessElectionIT {
       return events.stream()
           .filter(e -> e.id().equals(id) && e.event().equals("ended"))
           .findFirst();
-    }
-  }
-
-  /**
-   * SIGTERM without {@link Process#destroy()}, which also closes our end of the pipes and so loses
-   * what the process prints while it shuts down.
-   */
-  private static void sigterm(Process p) throws IOException, InterruptedException {
-    new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).inheritIO().start().waitFor();
-  }
-
-  private static void waitFor(String what, Duration max, BooleanSupplier cond)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + max + " waiting for " + what);
-      }
-      Thread.sleep(10);
     }
   }
 
