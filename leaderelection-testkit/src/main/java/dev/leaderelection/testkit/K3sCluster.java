@@ -92,29 +92,6 @@ final class K3sCluster implements TestCluster {
   }
 
   @Override
-  public String createNamespace(String name) {
-    return ClusterSupport.createNamespace(adminClient(), name);
-  }
-
-  @Override
-  public String createUniqueNamespace(String prefix) {
-    return ClusterSupport.createNamespace(adminClient(), ClusterSupport.uniqueName(prefix));
-  }
-
-  @Override
-  public Config serviceAccountConfig(String namespace, String serviceAccount) {
-    return ClusterSupport.serviceAccountConfig(
-        adminClient(), adminConfig(), namespace, serviceAccount);
-  }
-
-  @Override
-  public KubernetesClient serviceAccountClient(String namespace, String serviceAccount) {
-    return new KubernetesClientBuilder()
-        .withConfig(serviceAccountConfig(namespace, serviceAccount))
-        .build();
-  }
-
-  @Override
   public synchronized void close() {
     if (closed) {
       return;

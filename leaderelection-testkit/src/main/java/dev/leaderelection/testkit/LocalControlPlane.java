@@ -261,29 +261,6 @@ public final class LocalControlPlane implements TestCluster {
     return dir.resolve("kubeconfig");
   }
 
-  @Override
-  public String createNamespace(String name) {
-    return ClusterSupport.createNamespace(adminClient(), name);
-  }
-
-  @Override
-  public String createUniqueNamespace(String prefix) {
-    return ClusterSupport.createNamespace(adminClient(), ClusterSupport.uniqueName(prefix));
-  }
-
-  @Override
-  public Config serviceAccountConfig(String namespace, String serviceAccount) {
-    return ClusterSupport.serviceAccountConfig(
-        adminClient(), adminConfig(), namespace, serviceAccount);
-  }
-
-  @Override
-  public KubernetesClient serviceAccountClient(String namespace, String serviceAccount) {
-    return new KubernetesClientBuilder()
-        .withConfig(serviceAccountConfig(namespace, serviceAccount))
-        .build();
-  }
-
   /**
    * Stops kube-apiserver (SIGTERM, SIGKILL after 5 s) and starts it again on the same port with the
    * same state; returns when it is ready. Connections and watches of clients break.

@@ -39,7 +39,9 @@ public interface TestCluster extends AutoCloseable {
    * @param name the namespace
    * @return {@code name}
    */
-  String createNamespace(String name);
+  default String createNamespace(String name) {
+    return ClusterSupport.createNamespace(adminClient(), name);
+  }
 
   /**
    * Creates a namespace with a fresh name that starts with {@code prefix}.
@@ -47,7 +49,9 @@ public interface TestCluster extends AutoCloseable {
    * @param prefix a DNS label prefix, such as {@code "lease-it"}
    * @return the name of the new namespace
    */
-  String createUniqueNamespace(String prefix);
+  default String createUniqueNamespace(String prefix) {
+    return ClusterSupport.createNamespace(adminClient(), ClusterSupport.uniqueName(prefix));
+  }
 
   /**
    * A configuration that authenticates as a ServiceAccount: creates the ServiceAccount if needed
@@ -58,7 +62,10 @@ public interface TestCluster extends AutoCloseable {
    * @param serviceAccount the ServiceAccount's name
    * @return a new configuration the caller may change
    */
-  Config serviceAccountConfig(String namespace, String serviceAccount);
+  default Config serviceAccountConfig(String namespace, String serviceAccount) {
+    return ClusterSupport.serviceAccountConfig(
+        adminClient(), adminConfig(), namespace, serviceAccount);
+  }
 
   /**
    * A new client for {@link #serviceAccountConfig}; the caller closes it.
@@ -67,7 +74,11 @@ public interface TestCluster extends AutoCloseable {
    * @param serviceAccount the ServiceAccount's name
    * @return a new client
    */
-  KubernetesClient serviceAccountClient(String namespace, String serviceAccount);
+  default KubernetesClient serviceAccountClient(String namespace, String serviceAccount) {
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(serviceAccountConfig(namespace, serviceAccount))
+        .build();
+  }
 
   /** Stops the cluster and closes the admin client. Idempotent. */
   @Override
