@@ -67,6 +67,7 @@ final class Footprint {
         .execute();
     long heap0 = heapAfterGc();
     int threads0 = threads.getThreadCount();
+    Map<String, Integer> names0 = threadNames();
 
     AtomicInteger leading = new AtomicInteger();
     AtomicInteger spurious = new AtomicInteger();
@@ -199,6 +200,7 @@ final class Footprint {
     double acquireAllSeconds = (System.nanoTime() - t0) / 1e9;
     Thread.sleep(10_000);
     int threadsAfter = threads.getThreadCount();
+    Map<String, Integer> namesAfter = threadNames();
     long heapAfter = heapAfterGc();
     int maxThreads = threadsAfter;
     int minLeading = leading.get();
@@ -236,6 +238,7 @@ final class Footprint {
     r.put("threadsWithElectors", threadsAfter);
     r.put("threadsMax", maxThreads);
     r.put("threadsAdded", threadsAfter - threads0);
+    r.put("threadsAddedByName", added(names0, namesAfter));
     r.put("heapBaselineMiB", heap0 / 1048576.0);
     r.put("heapWithElectorsMiB", heapAfter / 1048576.0);
     r.put("heapAtEndMiB", heapEnd / 1048576.0);
@@ -251,6 +254,29 @@ final class Footprint {
     System.out.flush();
     Thread.sleep(3_000);
     System.exit(0);
+  }
+
+  /** Live platform threads by name, with digits replaced by {@code N}, counted. */
+  static Map<String, Integer> threadNames() {
+    Map<String, Integer> m = new java.util.TreeMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      m.merge(t.getName().replaceAll("[0-9]+", "N"), 1, Integer::sum);
+    }
+    return m;
+  }
+
+  /** {@return for each name, how many more threads {@code after} has than {@code before}} */
+  static Map<String, Object> added(Map<String, Integer> before, Map<String, Integer> after) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    java.util.Set<String> all = new java.util.TreeSet<>(before.keySet());
+    all.addAll(after.keySet());
+    for (String name : all) {
+      int d = after.getOrDefault(name, 0) - before.getOrDefault(name, 0);
+      if (d != 0) {
+        m.put(name, d);
+      }
+    }
+    return m;
   }
 
   private static long heapAfterGc() throws InterruptedException {

@@ -7,7 +7,9 @@ package dev.leaderelection.core;
  * callback executor (by default a shared pool of daemon threads named {@code
  * leaderelection-callback-N}), never on the scheduler thread. A callback may block, for example run
  * the leader's work inside {@link #onStartedLeading}: that delays later callbacks of the same
- * elector, never its renewals.
+ * elector, never its renewals. The shared pool starts another thread when a callback has waited 10
+ * ms behind busy threads, so a blocking callback delays other electors' callbacks by about that
+ * much; short callbacks of many electors share one thread.
  *
  * <p><b>Pairs.</b> Every {@code onStartedLeading} is followed by exactly one {@code
  * onStoppedLeading} for the same {@link Leadership}; there is no stop without a start. If a term

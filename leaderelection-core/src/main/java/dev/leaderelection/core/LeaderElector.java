@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * the term ends at its deadline whether or not a call is still hanging. Candidates retry after
  * {@code retryPeriod × [1, 2.2)}, or at the instant the observed lease expires if that is sooner.
  * With a lock that can {@link LeaseLock#watch watch}, candidates react to a release at once and
- * poll only every {@code leaseDuration} as a safety net.
+ * make no request while the watch shows the holder renewing: they read the Lease only when the
+ * record they last saw could have expired (a missed event then costs one read, never a wrong
+ * takeover), and poll every {@code retryPeriod} again while the watch reports it is not delivering.
  *
  * <p>Thread safety: all methods may be called from any thread.
  */
@@ -507,6 +509,12 @@ public final class LeaderElector implements AutoCloseable {
         return;
       }
       long start = time.nanoTime();
+      if (t == null && watch != null && watchHealthy && othersLeaseLive(start)) {
+        // The watch shows every change of the holder's record: nothing to read before it could
+        // have expired. A missed event costs one conflicting write then, never a wrong takeover.
+        scheduleAt(expiryOfObserved());
+        return;
+      }
       inFlight = true;
       inFlightDone = new CompletableFuture<>();
       safely(() -> listener.onAttempt(t != null));
@@ -953,11 +961,13 @@ public final class LeaderElector implements AutoCloseable {
             }
             watchHealthy = healthy;
             log.info(
-                "{}: watch {}; candidates poll every {}",
+                "{}: watch {}",
                 name,
-                healthy ? "delivers changes again" : "is not delivering changes",
-                LeaderElectionConfig.format(
-                    healthy ? config.leaseDuration() : config.retryPeriod()));
+                healthy
+                    ? "delivers changes again; candidates read only when the holder's lease could"
+                        + " have expired"
+                    : "is not delivering changes; candidates poll every "
+                        + LeaderElectionConfig.format(config.retryPeriod()));
             if (!healthy && term == null && competing) {
               scheduleAt(candidateRetryAt(time.nanoTime()));
             }

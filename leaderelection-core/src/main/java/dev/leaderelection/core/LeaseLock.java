@@ -91,7 +91,8 @@ public interface LeaseLock {
     /**
      * The watch stopped delivering changes (for example the watch request is forbidden or the
      * apiserver is unreachable), or delivers them again. While it does not, candidates poll every
-     * {@code retryPeriod} instead of every {@code leaseDuration}. The default does nothing.
+     * {@code retryPeriod}; while it does, they read only when the last record they saw could have
+     * expired. The default does nothing.
      *
      * @param healthy whether changes are being delivered
      */

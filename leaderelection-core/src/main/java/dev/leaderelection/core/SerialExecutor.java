@@ -3,10 +3,6 @@ package dev.leaderelection.core;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +31,7 @@ final class SerialExecutor implements Executor {
    * {@return the JVM-wide pool that runs callbacks of electors that bring no executor of their own}
    */
   static Executor sharedPool() {
-    return Pool.INSTANCE;
+    return CallbackPool.INSTANCE;
   }
 
   @Override
@@ -104,28 +100,6 @@ final class SerialExecutor implements Executor {
       } finally {
         CURRENT.remove();
       }
-    }
-  }
-
-  /** Daemon threads created on demand and retired after a minute idle. */
-  private static final class Pool {
-    static final Executor INSTANCE = create();
-
-    private static Executor create() {
-      AtomicInteger n = new AtomicInteger();
-      ThreadPoolExecutor pool =
-          new ThreadPoolExecutor(
-              0,
-              Integer.MAX_VALUE,
-              60,
-              TimeUnit.SECONDS,
-              new SynchronousQueue<>(),
-              r -> {
-                Thread t = new Thread(r, "leaderelection-callback-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              });
-      return pool;
     }
   }
 }

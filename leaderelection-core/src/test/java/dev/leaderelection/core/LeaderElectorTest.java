@@ -647,7 +647,7 @@ class LeaderElectorTest {
   }
 
   @Test
-  void withAWatchFollowersPollOnlyOncePerLeaseDuration() {
+  void withAHealthyWatchFollowersMakeNoRequestWhileTheLeaderRenews() {
     LeaderElector a = elector(lock("a", true), new Recorder());
     a.start();
     clock.runPending();
@@ -658,7 +658,32 @@ class LeaderElectorTest {
     lockB.clear();
     clock.advance(Duration.ofMinutes(1));
     assertThat(a.isLeader()).isTrue();
-    assertThat(lockB.count("get")).isEqualTo(4);
+    assertThat(lockB.count("get")).as("renewals arrive through the watch").isZero();
+    assertThat(lockB.count("update") + lockB.count("create")).isZero();
+  }
+
+  @Test
+  void aFollowerWhoseWatchMissesRenewalsReadsAtTheObservedExpiryAndDoesNotTakeOver() {
+    LeaderElector a = elector(lock("a", true), new Recorder());
+    a.start();
+    clock.runPending();
+    ScriptedLock lockB = lock("b", true);
+    LeaderElector b = elector(lockB, new Recorder());
+    b.start();
+    clock.runPending();
+    lockB.muted = true;
+    lockB.clear();
+    clock.advance(LEASE.minus(ms(1)));
+    assertThat(lockB.count("get")).as("no read before the observed record could expire").isZero();
+    clock.advance(ms(1));
+    assertThat(lockB.count("get")).as("one read at the observed expiry").isEqualTo(1);
+    assertThat(lockB.count("update") + lockB.count("create"))
+        .as("the read shows renewals, so no takeover is attempted")
+        .isZero();
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(a.isLeader()).isTrue();
+    assertThat(b.isLeader()).isFalse();
+    assertThat(lockB.count("get")).as("then one read per leaseDuration").isEqualTo(5);
     assertThat(lockB.count("update") + lockB.count("create")).isZero();
   }
 

@@ -41,6 +41,9 @@ final class ScriptedLock implements LeaseLock {
   final List<CompletableFuture<?>> hanging = new ArrayList<>();
   @Nullable ChangeListener watcher;
 
+  /** When set, the watch silently drops events (a watch that looks healthy but misses changes). */
+  volatile boolean muted;
+
   ScriptedLock(LeaseLock delegate, ManualScheduler clock, boolean watchable) {
     this.delegate = delegate;
     this.clock = clock;
@@ -75,7 +78,23 @@ final class ScriptedLock implements LeaseLock {
   @Override
   public @Nullable Watch watch(ChangeListener listener) {
     watcher = listener;
-    return watchable ? delegate.watch(listener) : null;
+    if (!watchable) {
+      return null;
+    }
+    return delegate.watch(
+        new ChangeListener() {
+          @Override
+          public void leaseChanged(@Nullable LeaseRecord current) {
+            if (!muted) {
+              listener.leaseChanged(current);
+            }
+          }
+
+          @Override
+          public void watchHealthChanged(boolean healthy) {
+            listener.watchHealthChanged(healthy);
+          }
+        });
   }
 
   private <T> CompletionStage<T> run(
