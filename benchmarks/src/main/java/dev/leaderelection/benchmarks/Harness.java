@@ -221,12 +221,16 @@ final class Harness {
     Proc p = g.procs.get(0);
     List<Map<String, Object>> rows = new ArrayList<>();
     try {
+      // Every trial's Lease is written first, then left alone for 2 x leaseDuration + 3 s by the
+      // API server's clock: abandoned long ago by its renewTime (an hour) and by the server.
+      List<String> leases = new ArrayList<>();
+      List<String> renewTimes = new ArrayList<>();
       for (int i = 0; i < trials; i++) {
         String lease = lease("su-" + impl.id());
         ZonedDateTime longAgo = ZonedDateTime.now(ZoneOffset.UTC).minusHours(1);
-        String t =
+        renewTimes.add(
             longAgo.format(
-                java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"));
+                java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")));
         Lease abandoned =
             new LeaseBuilder()
                 .withNewMetadata()
@@ -242,6 +246,17 @@ final class Harness {
                 .endSpec()
                 .build();
         cluster.admin().leases().inNamespace(NS).resource(abandoned).create();
+        leases.add(lease);
+      }
+      long untouchedSince = System.nanoTime();
+      Cluster.sleepMillis(
+          Math.max(
+              0,
+              1000L * (2 * profile.leaseSeconds() + 3)
+                  - (System.nanoTime() - untouchedSince) / 1_000_000));
+      for (int i = 0; i < trials; i++) {
+        String lease = leases.get(i);
+        String t = renewTimes.get(i);
         int m = p.mark();
         p.send("start " + lease);
         Optional<Proc.Line> started = p.await(l -> l.kind().equals("STARTED"), m, 10_000);

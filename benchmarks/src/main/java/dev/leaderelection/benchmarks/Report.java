@@ -215,8 +215,14 @@ final class Report {
         img,
         "startup",
         "Time to lead on start-up, Lease abandoned an hour ago",
-        "A Lease names a holder whose `renewTime` is an hour old; one candidate starts; time from"
-            + " `start` to its start callback.",
+        "A Lease names a holder whose `renewTime` is an hour old, and nothing has written it for 2 ×"
+            + " leaseDuration + 3 s by the API server's clock (the Leases of all trials are created,"
+            + " then left alone that long); one candidate starts; time from `start` to its start"
+            + " callback. fabric8 compares the `renewTime` with its own wall clock (so it trusts the"
+            + " holder's clock); this library compares the API server's `Date` with the API"
+            + " server's `managedFields` time of the last write and takes a Lease unwritten for 2 ×"
+            + " its leaseDuration at once (otherwise it waits a leaseDuration from its first"
+            + " read, as client-go and the official client always do).",
         false);
     apiLoad(md, results, img);
     footprint(md, results, img);
@@ -678,6 +684,23 @@ final class Report {
                     "%.2f",
                     (num(y, "threadsWithElectors") - num(x, "threadsWithElectors")) / dn))
             .append(" platform threads per additional elector\n");
+      }
+    }
+    md.append("\nWhich threads were added (names with digits as N):\n\n");
+    for (Map<String, Object> r : rows) {
+      if (r.get("threadsAddedByName") instanceof Map<?, ?> byName && !byName.isEmpty()) {
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<?, ?> e : byName.entrySet()) {
+          Object v = e.getValue();
+          parts.add("`" + e.getKey() + "` " + (v instanceof Number n ? f(n.doubleValue()) : v));
+        }
+        md.append("- ")
+            .append(str(r, "impl"))
+            .append(" ×")
+            .append(f(num(r, "electors")))
+            .append(": ")
+            .append(String.join(", ", parts))
+            .append("\n");
       }
     }
     md.append("\n");

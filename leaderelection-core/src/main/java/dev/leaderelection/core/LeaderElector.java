@@ -630,13 +630,41 @@ public final class LeaderElector implements AutoCloseable {
       scheduleAt(notBefore);
       return;
     }
-    if (othersLeaseLive(now)) {
+    if (othersLeaseLive(now) && !abandonedOnServer(record)) {
       finishAttempt();
       scheduleAt(candidateWaitAt(now));
       return;
     }
-    // Free, expired, or still naming this candidate from an earlier term: take it as a new term.
+    // Free, expired, abandoned, or still naming this candidate from an earlier term: take it as a
+    // new term.
     write(recordFor(time.now(), record.leaseTransitionsOrZero() + 1, record), null, start);
+  }
+
+  /**
+   * Whether the backend's own clock shows {@code record} unwritten for at least twice its lease
+   * duration: then its holder stopped leading long ago (a holder stops at renewDeadline after the
+   * start of its last successful write, and renewDeadline &lt; leaseDuration), so there is no need
+   * to watch it for a leaseDuration first. Twice the duration leaves a leaseDuration of margin for
+   * clock differences between API servers. Only the backend's times are compared, never the
+   * holder's renewTime with this process's clock.
+   */
+  private boolean abandonedOnServer(LeaseRecord record) {
+    Duration ago = record.writtenAgo();
+    if (ago == null) {
+      return false;
+    }
+    Integer seconds = record.leaseDurationSeconds();
+    long duration = seconds != null && seconds > 0 ? TimeUnit.SECONDS.toNanos(seconds) : leaseNanos;
+    if (ago.toNanos() < 2 * duration) {
+      return false;
+    }
+    log.info(
+        "{}: the Lease held by {} was last written {} ago by the API server's clock, more than"
+            + " twice its lease duration: taking it without waiting",
+        name,
+        record.holderIdentity(),
+        LeaderElectionConfig.format(ago));
+    return true;
   }
 
   private boolean notBeforeActive(long now) {

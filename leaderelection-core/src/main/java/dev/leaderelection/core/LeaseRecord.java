@@ -1,6 +1,8 @@
 package dev.leaderelection.core;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,6 +26,11 @@ import org.jspecify.annotations.Nullable;
  *     interpreted
  * @param version the backend's concurrency token ({@code metadata.resourceVersion}); {@code null}
  *     for a record that was never stored
+ * @param writtenAgo on a record just read: how long before the read the record was last written,
+ *     measured by the backend's own clock (for a Kubernetes Lease, the API server's {@code Date}
+ *     header against the newest {@code metadata.managedFields} time), rounded down; {@code null}
+ *     when the backend cannot tell. Never taken from a writer's clock. Not part of the spec: {@link
+ *     #sameSpecAs} ignores it.
  */
 public record LeaseRecord(
     @Nullable String holderIdentity,
@@ -33,7 +40,41 @@ public record LeaseRecord(
     @Nullable Integer leaseTransitions,
     @Nullable String strategy,
     @Nullable String preferredHolder,
-    @Nullable String version) {
+    @Nullable String version,
+    @Nullable Duration writtenAgo) {
+
+  /**
+   * A record whose age on the backend is unknown.
+   *
+   * @param holderIdentity see the class description
+   * @param leaseDurationSeconds see the class description
+   * @param acquireTime see the class description
+   * @param renewTime see the class description
+   * @param leaseTransitions see the class description
+   * @param strategy see the class description
+   * @param preferredHolder see the class description
+   * @param version see the class description
+   */
+  public LeaseRecord(
+      @Nullable String holderIdentity,
+      @Nullable Integer leaseDurationSeconds,
+      @Nullable Instant acquireTime,
+      @Nullable Instant renewTime,
+      @Nullable Integer leaseTransitions,
+      @Nullable String strategy,
+      @Nullable String preferredHolder,
+      @Nullable String version) {
+    this(
+        holderIdentity,
+        leaseDurationSeconds,
+        acquireTime,
+        renewTime,
+        leaseTransitions,
+        strategy,
+        preferredHolder,
+        version,
+        null);
+  }
 
   /** {@return a record with every field missing, as a Lease created with an empty spec reads} */
   public static LeaseRecord empty() {
@@ -61,14 +102,41 @@ public record LeaseRecord(
   }
 
   /**
-   * Whether {@code other} has the same spec as this record. The {@link #version()} is ignored: a
-   * metadata-only change (labels, annotations) is not a change of the election record.
+   * Whether {@code other} has the same spec as this record. The {@link #version()} and {@link
+   * #writtenAgo()} are ignored: a metadata-only change (labels, annotations) is not a change of the
+   * election record.
    *
    * @param other another record, or null
    * @return whether the specs are equal
    */
   public boolean sameSpecAs(@Nullable LeaseRecord other) {
-    return other != null && withVersion(null).equals(other.withVersion(null));
+    return other != null
+        && Objects.equals(holderIdentity, other.holderIdentity)
+        && Objects.equals(leaseDurationSeconds, other.leaseDurationSeconds)
+        && Objects.equals(acquireTime, other.acquireTime)
+        && Objects.equals(renewTime, other.renewTime)
+        && Objects.equals(leaseTransitions, other.leaseTransitions)
+        && Objects.equals(strategy, other.strategy)
+        && Objects.equals(preferredHolder, other.preferredHolder);
+  }
+
+  /**
+   * This record with {@code writtenAgo} replaced.
+   *
+   * @param writtenAgo how long ago the backend last wrote it, or null
+   * @return a copy
+   */
+  public LeaseRecord withWrittenAgo(@Nullable Duration writtenAgo) {
+    return new LeaseRecord(
+        holderIdentity,
+        leaseDurationSeconds,
+        acquireTime,
+        renewTime,
+        leaseTransitions,
+        strategy,
+        preferredHolder,
+        version,
+        writtenAgo);
   }
 
   /**
@@ -86,7 +154,8 @@ public record LeaseRecord(
         leaseTransitions,
         strategy,
         preferredHolder,
-        version);
+        version,
+        writtenAgo);
   }
 
   /**

@@ -634,6 +634,48 @@ class LeaderElectorTest {
   }
 
   @Test
+  void aLeaseTheServerClockShowsAbandonedForTwiceItsDurationIsTakenAtOnce() {
+    lease.overwrite(foreign("crashed", 15, 4));
+    ScriptedLock lockB = lock("b", false);
+    lockB.onRead = r -> r.withWrittenAgo(LEASE.multipliedBy(2));
+    Recorder rec = new Recorder();
+    LeaderElector b = elector(lockB, rec);
+    b.start();
+    clock.runPending(); // no time passes
+    assertThat(b.isLeader()).isTrue();
+    assertThat(lockB.operations()).containsExactly("get", "update");
+    assertThat(b.currentLeadership().orElseThrow().fencingToken()).isEqualTo(5);
+  }
+
+  @Test
+  void aLeaseWrittenLessThanTwiceItsDurationAgoByTheServerClockIsWaitedFor() {
+    lease.overwrite(foreign("slow", 15, 0));
+    ScriptedLock lockB = lock("b", false);
+    lockB.onRead = r -> r.withWrittenAgo(LEASE.multipliedBy(2).minus(ms(1)));
+    LeaderElector b = elector(lockB, new Recorder());
+    b.start();
+    clock.runPending();
+    clock.advance(LEASE.minus(ms(1)));
+    assertThat(b.isLeader()).as("waits the lease duration from its own first sight").isFalse();
+    assertThat(lockB.count("update")).isZero();
+    clock.advance(ms(1));
+    assertThat(b.isLeader()).isTrue();
+  }
+
+  @Test
+  void theAbandonedCheckUsesTheRecordsOwnLeaseDuration() {
+    lease.overwrite(foreign("long-lease", 60, 0));
+    ScriptedLock lockB = lock("b", false);
+    lockB.onRead = r -> r.withWrittenAgo(Duration.ofSeconds(100)); // > 2 x 15 s, < 2 x 60 s
+    LeaderElector b = elector(lockB, new Recorder());
+    b.start();
+    clock.runPending();
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(b.isLeader()).isFalse();
+    assertThat(lockB.count("update")).isZero();
+  }
+
+  @Test
   void withAWatchAnExpiredLeaseIsTakenAtTheExactInstantItExpires() {
     ScriptedLock lockB = lock("b", true);
     lease.overwrite(foreign("crashed", 15, 0));

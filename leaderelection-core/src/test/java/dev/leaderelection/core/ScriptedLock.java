@@ -60,9 +60,12 @@ final class ScriptedLock implements LeaseLock {
     return delegate.description();
   }
 
+  /** Applied to every record a read returns, e.g. to give it a {@code writtenAgo}. */
+  java.util.function.UnaryOperator<LeaseRecord> onRead = r -> r;
+
   @Override
   public CompletionStage<Optional<LeaseRecord>> get(Duration timeout) {
-    return run("get", timeout, () -> delegate.get(timeout));
+    return run("get", timeout, () -> delegate.get(timeout)).thenApply(found -> found.map(onRead));
   }
 
   @Override

@@ -180,7 +180,7 @@ public final class KubernetesLeaseLock implements LeaseLock {
         timeout,
         resp -> {
           if (resp.code() == 200) {
-            return Optional.of(readLease("get", resp.body()));
+            return Optional.of(readLease("get", resp.body(), resp.header("Date")));
           }
           if (resp.code() == 404) {
             return Optional.empty();
@@ -356,13 +356,22 @@ public final class KubernetesLeaseLock implements LeaseLock {
   }
 
   private LeaseRecord readLease(String verb, @Nullable String body) {
+    return readLease(verb, body, null);
+  }
+
+  /**
+   * {@code serverDate}: the response's {@code Date} header, to tell how long ago it was written.
+   */
+  private LeaseRecord readLease(String verb, @Nullable String body, @Nullable String serverDate) {
     Map<?, ?> lease = readMap(verb, body);
     LeaseRecord record = LeaseJson.toRecord(lease);
     if (record.version() == null) {
       throw errors.unreadable(verb, null);
     }
     remember(lease);
-    return record;
+    return serverDate == null
+        ? record
+        : record.withWrittenAgo(LeaseJson.writtenAgo(lease, serverDate));
   }
 
   LeaseLockException failure(String verb, HttpResponse<String> resp) {

@@ -2,8 +2,13 @@ package dev.leaderelection.fabric8;
 
 import dev.leaderelection.core.LeaseRecord;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -46,6 +51,44 @@ final class LeaseJson {
   }
 
   /** {@code metadata.resourceVersion}, or {@code null}. */
+  /**
+   * How long before {@code serverDate} the Lease was last written, by the API server's own clock:
+   * the {@code Date} header of the response against the newest {@code
+   * metadata.managedFields[].time} (the API server stamps the writing manager's entry on every
+   * change). Both have whole seconds, so one second is taken off. {@code null} if either is missing
+   * or unreadable.
+   *
+   * @param lease the Lease as read
+   * @param serverDate the response's {@code Date} header (RFC 1123)
+   * @return a lower bound of the time since the last write, or null
+   */
+  static @Nullable Duration writtenAgo(Map<?, ?> lease, @Nullable String serverDate) {
+    if (serverDate == null) {
+      return null;
+    }
+    Instant now;
+    try {
+      now =
+          ZonedDateTime.parse(serverDate.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+    Instant last = null;
+    if (map(lease.get("metadata")).get("managedFields") instanceof List<?> entries) {
+      for (Object entry : entries) {
+        Instant t = MicroTime.parse(map(entry).get("time"));
+        if (t != null && (last == null || t.isAfter(last))) {
+          last = t;
+        }
+      }
+    }
+    if (last == null) {
+      return null;
+    }
+    Duration ago = Duration.between(last, now).minusSeconds(1);
+    return ago.isNegative() ? Duration.ZERO : ago;
+  }
+
   static @Nullable String resourceVersion(Map<?, ?> object) {
     return string(map(object.get("metadata")).get("resourceVersion"));
   }

@@ -230,6 +230,36 @@ class ElectionIT {
         .orElseThrow();
   }
 
+  /**
+   * client-go#448: a fresh candidate need not wait a leaseDuration for a Lease that the API
+   * server's own clock shows unwritten for twice its duration. The holder's renewTime (an hour old
+   * here) is never compared with this process's clock; only the server's {@code Date} against the
+   * server's {@code managedFields} time.
+   */
+  @Test
+  void aLeaseTheApiServerShowsAbandonedIsTakenWithoutWaitingALeaseDuration() {
+    KubernetesLeaseLock adminLock =
+        KubernetesLeaseLock.builder(admin).name(name).namespace(ns).build();
+    Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
+    await(
+        adminLock.create(new LeaseRecord("crashed", 3, hourAgo, hourAgo, 7, null, null, null), T));
+    eventually(
+        Duration.ofSeconds(15),
+        () -> {
+          Duration ago = lease().writtenAgo();
+          return ago != null && ago.compareTo(Duration.ofSeconds(6)) >= 0;
+        });
+    long t0 = System.nanoTime();
+    Candidate c = start(1, FAST).get(0);
+    eventually(Duration.ofSeconds(10), () -> c.elector.isLeader());
+    long took = c.elector.currentLeadership().orElseThrow().validFromNanos() - t0;
+    System.err.printf("[election] abandoned Lease taken %.0f ms after start%n", ms(took));
+    assertThat(Duration.ofNanos(took))
+        .as("without the server-clock check it waits the record's 3 s from its first read")
+        .isLessThan(Duration.ofMillis(1500));
+    assertThat(c.elector.currentLeadership().orElseThrow().fencingToken()).isEqualTo(8);
+  }
+
   @Test
   void threeElectorsElectExactlyOneLeader() {
     List<Candidate> cs = start(3, FAST);

@@ -35,6 +35,22 @@ final class It {
     }
   }
 
+  /**
+   * Reads the Lease through {@code lock}, checks that the read tells how long ago the API server
+   * last wrote it, and returns the record without that age, to compare with what was written.
+   */
+  static java.util.Optional<dev.leaderelection.core.LeaseRecord> read(
+      dev.leaderelection.core.LeaseLock lock) {
+    var read = await(lock.get(T));
+    read.ifPresent(
+        r -> {
+          if (r.writtenAgo() == null) {
+            throw new AssertionError("a read Lease should carry writtenAgo: " + r);
+          }
+        });
+    return read.map(r -> r.withWrittenAgo(null));
+  }
+
   static LeaseLockException failure(CompletionStage<?> stage) {
     try {
       stage.toCompletableFuture().get(30, TimeUnit.SECONDS);

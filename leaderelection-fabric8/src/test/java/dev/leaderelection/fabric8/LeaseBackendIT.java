@@ -51,13 +51,13 @@ class LeaseBackendIT {
   @Test
   void createGetUpdateAndCompareAndSwap() {
     KubernetesLeaseLock a = lock(admin, "a");
-    assertThat(await(a.get(T))).isEmpty();
+    assertThat(It.read(a)).isEmpty();
 
     LeaseRecord mine = new LeaseRecord("a", 15, T1, T1, 0, null, null, null);
     LeaseRecord created = await(a.create(mine, T));
     assertThat(created.version()).isNotBlank();
     assertThat(created.withVersion(null)).isEqualTo(mine);
-    assertThat(await(a.get(T))).contains(created);
+    assertThat(It.read(a)).contains(created);
 
     LeaseRecord renewed = await(a.update(created.withRenewTime(T2), T));
     assertThat(renewed.renewTime()).isEqualTo(T2);
@@ -68,7 +68,7 @@ class LeaseBackendIT {
         failure(a.update(created.withRenewTime(T1).withVersion(created.version()), T));
     assertThat(stale.reason()).isEqualTo(Reason.CONFLICT);
     assertThat(stale.isConflict()).isTrue();
-    assertThat(await(a.get(T))).contains(renewed);
+    assertThat(It.read(a)).contains(renewed);
 
     LeaseLockException exists = failure(lock(admin, "b").create(mine, T));
     assertThat(exists.reason()).isEqualTo(Reason.CONFLICT);
@@ -80,19 +80,19 @@ class LeaseBackendIT {
     KubernetesLeaseLock a = lock(admin, "a");
     LeaseRecord created = await(a.create(new LeaseRecord("a", 15, T1, T1, 0, null, null, null), T));
     It.deleteRaw(admin, ns, name);
-    assertThat(await(a.get(T))).isEmpty();
+    assertThat(It.read(a)).isEmpty();
     LeaseLockException e = failure(a.update(created, T));
     assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND);
     assertThat(e.getMessage()).contains("Lease " + ns + "/" + name);
     // and it was not re-created by the update
-    assertThat(await(a.get(T))).isEmpty();
+    assertThat(It.read(a)).isEmpty();
   }
 
   @Test
   void aMissingNamespaceIsNamed() {
     KubernetesLeaseLock a =
         KubernetesLeaseLock.builder(admin).name(name).namespace("no-such-ns-42").build();
-    assertThat(await(a.get(T))).isEmpty();
+    assertThat(It.read(a)).isEmpty();
     LeaseLockException e = failure(a.create(LeaseRecord.empty(), T));
     assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND);
     assertThat(e.getMessage()).contains("namespace \"no-such-ns-42\" does not exist");
@@ -110,7 +110,7 @@ class LeaseBackendIT {
             + "\"renewTime\":\"2026-11-22T02:23:05.000001Z\",\"leaseTransitions\":3,"
             + "\"strategy\":\"OldestEmulationVersion\",\"preferredHolder\":\"go-node-2_99aa\"}");
     KubernetesLeaseLock a = lock(admin, "java");
-    LeaseRecord read = await(a.get(T)).orElseThrow();
+    LeaseRecord read = It.read(a).orElseThrow();
     assertThat(read.withVersion(null))
         .isEqualTo(
             new LeaseRecord(
@@ -138,7 +138,7 @@ class LeaseBackendIT {
   void aHandEditedLeaseWithNullFieldsReadsAsNullsAndCanBeTakenOver() {
     It.createRaw(admin, ns, name, "{\"holderIdentity\":\"someone\"}");
     KubernetesLeaseLock a = lock(admin, "a");
-    LeaseRecord read = await(a.get(T)).orElseThrow();
+    LeaseRecord read = It.read(a).orElseThrow();
     assertThat(read.withVersion(null))
         .isEqualTo(new LeaseRecord("someone", null, null, null, null, null, null, null));
 
@@ -157,7 +157,7 @@ class LeaseBackendIT {
   @Test
   void anEmptySpecAndAReleasedLeaseRead() {
     It.createRaw(admin, ns, name, "{}");
-    assertThat(await(lock(admin, "a").get(T)).orElseThrow().withVersion(null))
+    assertThat(It.read(lock(admin, "a")).orElseThrow().withVersion(null))
         .isEqualTo(LeaseRecord.empty());
     It.deleteRaw(admin, ns, name);
     // As client-go's release leaves it, and as fabric8 #6020 users found it.
@@ -168,7 +168,7 @@ class LeaseBackendIT {
         "{\"holderIdentity\":\"\",\"leaseDurationSeconds\":1,"
             + "\"acquireTime\":\"2026-11-22T02:22:55.123456Z\","
             + "\"renewTime\":\"2026-11-22T02:22:55.123456Z\",\"leaseTransitions\":7}");
-    LeaseRecord released = await(lock(admin, "a").get(T)).orElseThrow();
+    LeaseRecord released = It.read(lock(admin, "a")).orElseThrow();
     assertThat(released.holderIdentity()).isEmpty();
     assertThat(released.isHeld()).isFalse();
     assertThat(released.leaseDurationSeconds()).isEqualTo(1);
@@ -187,7 +187,7 @@ class LeaseBackendIT {
   void labelsAndAnnotationsSurviveRenewals() {
     It.createRaw(admin, ns, name, "{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":15}");
     KubernetesLeaseLock a = lock(admin, "a");
-    LeaseRecord r = await(a.get(T)).orElseThrow();
+    LeaseRecord r = It.read(a).orElseThrow();
     for (int i = 0; i < 3; i++) {
       r = await(a.update(r.withRenewTime(Instant.now()), T));
     }
@@ -211,7 +211,7 @@ class LeaseBackendIT {
     } finally {
       cp.resumeApiServer();
     }
-    assertThat(await(a.get(T))).isPresent();
+    assertThat(It.read(a)).isPresent();
   }
 
   /** The network drops everything: each call ends at its timeout; after the cut, calls work. */
@@ -221,7 +221,7 @@ class LeaseBackendIT {
     try (TcpRelay relay = TcpRelay.to(cluster.apiServerUrl());
         KubernetesClient c = It.client(It.withUrl(cluster.adminConfig(), relay.url()))) {
       KubernetesLeaseLock a = lock(c, "a");
-      LeaseRecord r = await(a.get(T)).orElseThrow();
+      LeaseRecord r = It.read(a).orElseThrow();
       relay.cut(TcpRelay.CutMode.FREEZE);
       long t0 = System.nanoTime();
       LeaseLockException e = failure(a.update(r, Duration.ofMillis(500)));
@@ -231,7 +231,7 @@ class LeaseBackendIT {
       Optional<LeaseRecord> unused = Optional.empty();
       assertThat(unused).isEmpty();
       relay.restore();
-      assertThat(await(a.get(T))).isPresent();
+      assertThat(It.read(a)).isPresent();
     }
   }
 
@@ -259,7 +259,7 @@ class LeaseBackendIT {
               l.getMetadata().setAnnotations(Map.of("touched", "yes"));
               return l;
             });
-    LeaseRecord after = await(a.get(T)).orElseThrow();
+    LeaseRecord after = It.read(a).orElseThrow();
     assertThat(after.sameSpecAs(created)).isTrue();
     assertThat(after.version()).isNotEqualTo(created.version());
   }

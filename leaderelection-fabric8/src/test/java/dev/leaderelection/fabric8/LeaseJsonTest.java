@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderelection.core.LeaseRecord;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,31 @@ class LeaseJsonTest {
     m.put("metadata", Map.of("name", "x", "namespace", "ns", "resourceVersion", "42"));
     m.put("spec", spec);
     return m;
+  }
+
+  @Test
+  void writtenAgoIsTheServerDateAgainstTheNewestManagedFieldsTimeLessOneSecond() {
+    Map<String, Object> m = lease(Map.of());
+    m.put(
+        "metadata",
+        Map.of(
+            "resourceVersion",
+            "42",
+            "managedFields",
+            List.of(
+                Map.of("manager", "a", "time", "2026-11-22T08:00:00Z"),
+                Map.of("manager", "b", "time", "2026-11-22T09:00:00Z"),
+                Map.of("manager", "broken", "time", 17))));
+    assertThat(LeaseJson.writtenAgo(m, "Sun, 22 Nov 2026 10:00:00 GMT"))
+        .isEqualTo(Duration.ofMinutes(60).minusSeconds(1));
+    assertThat(LeaseJson.writtenAgo(m, "Sun, 22 Nov 2026 09:00:00 GMT"))
+        .as("never negative")
+        .isEqualTo(Duration.ZERO);
+    assertThat(LeaseJson.writtenAgo(m, "yesterday")).as("unreadable Date").isNull();
+    assertThat(LeaseJson.writtenAgo(m, null)).isNull();
+    assertThat(LeaseJson.writtenAgo(lease(Map.of()), "Sun, 22 Nov 2026 10:00:00 GMT"))
+        .as("no managedFields: unknown, never guessed from renewTime")
+        .isNull();
   }
 
   @Test

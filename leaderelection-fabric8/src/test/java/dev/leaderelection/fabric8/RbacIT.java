@@ -53,10 +53,10 @@ class RbacIT {
       try (LeaseLock.Watch w =
           Objects.requireNonNull(
               lock.watch(r -> seen.add(r == null ? "<deleted>" : "" + r.holderIdentity())))) {
-        assertThat(await(lock.get(T))).isEmpty();
+        assertThat(It.read(lock)).isEmpty();
         LeaseRecord created = await(lock.create(held("sa", null), T));
         LeaseRecord renewed = await(lock.update(held("sa", created.version()), T));
-        assertThat(await(lock.get(T))).contains(renewed);
+        assertThat(It.read(lock)).contains(renewed);
         assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo("sa");
         assertThat(w).isNotNull();
       }
