@@ -33,7 +33,10 @@ public interface LeaseLock {
   String description();
 
   /**
-   * Reads the current record.
+   * Reads the current record. A backend that can tell from its own clock how long ago the record
+   * was last written sets {@link LeaseRecord#writtenAgo()} (rounded down, never from a writer's
+   * clock): a fresh candidate then takes a Lease unwritten for twice its lease duration without
+   * waiting. Leave it {@code null} when unsure; the election then waits as client-go does.
    *
    * @param timeout how long the call may take
    * @return the record with its {@link LeaseRecord#version() version}, or empty if the Lease does

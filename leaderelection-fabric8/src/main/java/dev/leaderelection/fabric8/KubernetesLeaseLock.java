@@ -56,6 +56,11 @@ import org.jspecify.annotations.Nullable;
  * namespace says so; an unreachable API server is {@link Reason#UNAVAILABLE}; {@code 429} is {@link
  * Reason#THROTTLED} with the server's {@code Retry-After}.
  *
+ * <p><b>Age.</b> A read sets {@link LeaseRecord#writtenAgo()} from the API server's own clock: the
+ * response's {@code Date} header against the newest {@code metadata.managedFields[].time} (stamped
+ * by the API server on every change), less one second for their whole-second resolution. The
+ * holder's {@code renewTime} is never used for it.
+ *
  * <p><b>Malformed Leases</b> never fail a read: a spec field of the wrong type or out of range, or
  * a time that is not RFC 3339, reads as {@code null} (the election gives each missing field a
  * defined meaning, and never compares a Lease's times with its own clock). Only an answer that is
