@@ -40,6 +40,7 @@ final class Footprint {
     Profile profile = Profile.parse(args.getOrDefault("profile", "default"));
     String url = args.getOrDefault("url", "");
     String token = args.getOrDefault("token", "");
+    boolean watch = Boolean.parseBoolean(args.getOrDefault("watch", "true"));
     String prefix =
         "fp-" + impl.id() + "-" + n + "-" + Long.toString(System.currentTimeMillis() % 1000000, 36);
 
@@ -77,6 +78,11 @@ final class Footprint {
     List<AutoCloseable> electors = new ArrayList<>();
     java.util.concurrent.atomic.AtomicBoolean closing =
         new java.util.concurrent.atomic.AtomicBoolean();
+    // what went wrong, for the report: every spurious loss, and failed calls by operation and
+    // reason
+    List<Map<String, Object>> losses = java.util.Collections.synchronizedList(new ArrayList<>());
+    Map<String, Integer> failures = new java.util.concurrent.ConcurrentSkipListMap<>();
+    long runStart = System.nanoTime();
 
     for (int i = 0; i < n; i++) {
       String lease = prefix + "-" + i;
@@ -89,6 +95,7 @@ final class Footprint {
                           .name(lease)
                           .namespace(Harness.NS)
                           .identity(id)
+                          .watch(watch)
                           .build())
                   .config(
                       LeaderElectionConfig.builder()
@@ -120,10 +127,32 @@ final class Footprint {
                         }
 
                         @Override
+                        public void onConflict(String operation) {
+                          failures.merge(operation + " CONFLICT", 1, Integer::sum);
+                        }
+
+                        @Override
+                        public void onError(String operation, Throwable error) {
+                          String why =
+                              error instanceof dev.leaderelection.core.LeaseLockException lle
+                                  ? lle.reason().name()
+                                  : error.getClass().getSimpleName();
+                          failures.merge(operation + " " + why, 1, Integer::sum);
+                        }
+
+                        @Override
                         public void onLeadershipEnded(
                             Leadership leadership, Leadership.EndReason reason) {
                           if (reason != Leadership.EndReason.CLOSED) {
                             spurious.incrementAndGet();
+                            Map<String, Object> loss = new LinkedHashMap<>();
+                            loss.put("elector", id);
+                            loss.put("reason", reason.name());
+                            loss.put("atSeconds", (System.nanoTime() - runStart) / 1e9);
+                            loss.put(
+                                "termSeconds",
+                                (leadership.validUntilNanos() - leadership.validFromNanos()) / 1e9);
+                            losses.add(loss);
                           }
                         }
                       })
@@ -202,6 +231,10 @@ final class Footprint {
     int threadsAfter = threads.getThreadCount();
     Map<String, Integer> namesAfter = threadNames();
     long heapAfter = heapAfterGc();
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long window0 = System.nanoTime();
     int maxThreads = threadsAfter;
     int minLeading = leading.get();
     long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -210,17 +243,11 @@ final class Footprint {
       maxThreads = Math.max(maxThreads, threads.getThreadCount());
       minLeading = Math.min(minLeading, leading.get());
     }
+    double cpuCores = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - window0);
     long heapEnd = heapAfterGc();
     closing.set(true);
     int spuriousLosses = spurious.get();
     int leadingAtEnd = leading.get();
-    for (AutoCloseable c : electors) {
-      if (c instanceof LeaderElector le) {
-        var unused = le.closeAsync();
-      } else {
-        c.close();
-      }
-    }
     int k = Math.min(nSamples.get(), MAX_SAMPLES);
     List<Double> lat = new ArrayList<>(k);
     for (int i = 0; i < k; i++) {
@@ -250,8 +277,33 @@ final class Footprint {
     r.put("renewP50Ms", s.p50());
     r.put("renewP99Ms", s.p99());
     r.put("renewMaxMs", s.max());
+    r.put("watch", watch);
+    r.put("cpuCores", cpuCores);
+    r.put("failedCalls", new LinkedHashMap<>(failures));
+    r.put("losses", new ArrayList<>(losses));
     System.out.println("RESULT " + Json.write(r).replace("\n", " "));
     System.out.flush();
+    // Closing a thousand electors of another library may hang: the result is out, give it 30 s.
+    Thread halt =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(30_000);
+              } catch (InterruptedException e) {
+                return;
+              }
+              Runtime.getRuntime().halt(0);
+            },
+            "footprint-halt");
+    halt.setDaemon(true);
+    halt.start();
+    for (AutoCloseable c : electors) {
+      if (c instanceof LeaderElector le) {
+        var unused = le.closeAsync();
+      } else {
+        c.close();
+      }
+    }
     Thread.sleep(3_000);
     System.exit(0);
   }

@@ -75,10 +75,15 @@ final class Report {
     if (Double.isNaN(v)) {
       return "–";
     }
-    if (Math.abs(v) >= 100) {
+    if (Math.abs(v) >= 100 || v == Math.rint(v)) {
       return String.format(Locale.ROOT, "%,.0f", v);
     }
     return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  /** {@return CPU use in cores, two decimals} */
+  static String cores(double v) {
+    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
   }
 
   static int sumInt(List<Map<String, Object>> rows, String key) {
@@ -479,7 +484,9 @@ final class Report {
           .append(verdict(withOverlap == 0, withOverlap + " trials"))
           .append(" |\n");
     }
-    List<Map<String, Object>> fp = where(rows(load(results, "footprint")), "impl", "ours");
+    List<Map<String, Object>> fp =
+        new ArrayList<>(where(rows(load(results, "footprint")), "impl", "ours"));
+    fp.removeIf(x -> Boolean.FALSE.equals(x.get("watch")));
     for (Map<String, Object> r : fp) {
       double n = num(r, "electors");
       if (n == 100) {
@@ -601,6 +608,11 @@ final class Report {
     md.append("\n![API load](").append(IMG).append("/api.png)\n\n");
   }
 
+  /** {@return the implementation of a footprint row, marked if it ran without a watch} */
+  static String fpLabel(Map<String, Object> r) {
+    return str(r, "impl") + (Boolean.FALSE.equals(r.get("watch")) ? " (no watch)" : "");
+  }
+
   static void footprint(StringBuilder md, Path results, Path img) throws IOException {
     Map<String, Object> doc = load(results, "footprint");
     if (doc == null) {
@@ -619,8 +631,9 @@ final class Report {
     md.append(
         "| implementation | electors | seconds | all acquired | threads before | threads added"
             + " | heap before MiB | heap per elector KiB | renew p50 ms | renew p99 ms"
-            + " | renew max ms | leading (min) | spurious losses |\n"
-            + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            + " | renew max ms | leading (min) | spurious losses | CPU cores, electors"
+            + " | CPU cores, apiserver + etcd |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     CategoryChart chart =
         new CategoryChartBuilder()
             .width(800)
@@ -632,7 +645,7 @@ final class Report {
     List<Double> ys = new ArrayList<>();
     for (Map<String, Object> r : rows) {
       md.append("| ")
-          .append(str(r, "impl"))
+          .append(fpLabel(r))
           .append(" | ")
           .append(f(num(r, "electors")))
           .append(" | ")
@@ -658,8 +671,12 @@ final class Report {
           .append(" | ")
           .append(f(num(r, "spuriousLosses")))
           .append(str(r, "error"))
+          .append(" | ")
+          .append(cores(num(r, "cpuCores")))
+          .append(" | ")
+          .append(cores(num(r, "serverCpuCores")))
           .append(" |\n");
-      cats.add(str(r, "impl") + " ×" + f(num(r, "electors")));
+      cats.add(fpLabel(r) + " ×" + f(num(r, "electors")));
       double t = num(r, "threadsAdded");
       ys.add(Double.isNaN(t) ? 0 : t);
     }
@@ -667,7 +684,8 @@ final class Report {
         "\n\"heap per elector\" of a single run includes the classes and caches the first elector"
             + " loads; the marginal cost between runs is the better per-elector figure:\n\n");
     for (Impl i : Run.IMPLS) {
-      List<Map<String, Object>> r = where(rows, "impl", i.id());
+      List<Map<String, Object>> r = new ArrayList<>(where(rows, "impl", i.id()));
+      r.removeIf(x -> Boolean.FALSE.equals(x.get("watch")));
       for (int a = 0; a + 1 < r.size(); a++) {
         Map<String, Object> x = r.get(a);
         Map<String, Object> y = r.get(a + 1);
@@ -692,6 +710,45 @@ final class Report {
             .append(" platform threads per additional elector\n");
       }
     }
+    StringBuilder trouble = new StringBuilder();
+    for (Map<String, Object> r : rows) {
+      String who = fpLabel(r) + " ×" + f(num(r, "electors"));
+      if (r.get("failedCalls") instanceof Map<?, ?> failed && !failed.isEmpty()) {
+        List<String> parts = new ArrayList<>();
+        failed.forEach(
+            (k, v) -> parts.add("`" + k + "` " + (v instanceof Number n ? f(n.doubleValue()) : v)));
+        trouble
+            .append("- ")
+            .append(who)
+            .append(", failed calls: ")
+            .append(String.join(", ", parts))
+            .append("\n");
+      }
+      if (r.get("losses") instanceof List<?> losses) {
+        for (Object o : losses) {
+          if (o instanceof Map<?, ?> l) {
+            trouble
+                .append("- ")
+                .append(who)
+                .append(", spurious loss: ")
+                .append(l.get("elector"))
+                .append(" ")
+                .append(l.get("reason"))
+                .append(" at ")
+                .append(l.get("atSeconds") instanceof Number n ? f(n.doubleValue()) : "?")
+                .append(" s into the run, after a term of ")
+                .append(l.get("termSeconds") instanceof Number n ? f(n.doubleValue()) : "?")
+                .append(" s\n");
+          }
+        }
+      }
+    }
+    if (trouble.length() > 0) {
+      md.append(
+              "\nWhat went wrong (this library's listener: calls that failed, by operation and"
+                  + " reason, over the whole run; every spurious loss):\n\n")
+          .append(trouble);
+    }
     md.append("\nWhich threads were added (names with digits as N):\n\n");
     for (Map<String, Object> r : rows) {
       if (r.get("threadsAddedByName") instanceof Map<?, ?> byName && !byName.isEmpty()) {
@@ -701,7 +758,7 @@ final class Report {
           parts.add("`" + e.getKey() + "` " + (v instanceof Number n ? f(n.doubleValue()) : v));
         }
         md.append("- ")
-            .append(str(r, "impl"))
+            .append(fpLabel(r))
             .append(" ×")
             .append(f(num(r, "electors")))
             .append(": ")
@@ -875,28 +932,21 @@ final class Report {
           .append(f(off.max()))
           .append(" |\n");
     }
-    md.append(
-        "\n(A victim that kept renewing through the fault has no value. Runs before 2026-11-22T04:20Z"
-            + " took a global fault's time when each group was ready, up to a few hundred ms before"
-            + " the injection, which inflates the values of those rows.)\n\n");
-    // out-of-order details
-    List<String> details = new ArrayList<>();
+    md.append("\n(A victim that kept renewing through the fault has no value.)\n\n");
+    // out-of-order details: the same kind in every lane and trial counts once, with how often
+    Map<String, Integer> details = new LinkedHashMap<>();
     for (Map<String, Object> r : rows) {
       Object d = r.get("outOfOrderDetails");
       if (d instanceof List<?> l) {
         for (Object x : l) {
           String s = str(r, "impl") + " / " + str(r, "fault") + ": " + x;
-          if (!details.contains(s)) {
-            details.add(s);
-          }
+          details.merge(s.replaceAll("-[a-z0-9]+-l\\d-", "-"), 1, Integer::sum);
         }
       }
     }
     if (!details.isEmpty()) {
-      md.append("Kinds of out-of-order callbacks seen (distinct):\n\n");
-      for (String s : details.subList(0, Math.min(40, details.size()))) {
-        md.append("- ").append(s.replaceAll("-[a-z0-9]+-l\\d-", "-")).append("\n");
-      }
+      md.append("Kinds of out-of-order callbacks seen (distinct, with how many times):\n\n");
+      details.forEach((s, k) -> md.append("- ").append(s).append(" (").append(k).append(")\n"));
       md.append("\n");
     }
   }

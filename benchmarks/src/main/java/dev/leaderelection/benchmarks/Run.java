@@ -136,7 +136,7 @@ final class Run {
       long t0 = System.nanoTime();
       String load0 = Machine.loadavg();
       log("section footprint");
-      List<Map<String, Object>> rows = footprint(work, footprintSeconds, quick, logs);
+      List<Map<String, Object>> rows = footprint(work, footprintPlan(args, footprintSeconds), logs);
       writeSection(results, "footprint", rows, t0, load0, quick);
     }
     runMeta.put("finishedAt", Instant.now().toString());
@@ -369,26 +369,58 @@ final class Run {
     return rows;
   }
 
-  static List<Map<String, Object>> footprint(Path work, int seconds, boolean quick, Path logs)
-      throws Exception {
-    List<Map<String, Object>> rows = new ArrayList<>();
-    List<Object[]> plan = new ArrayList<>();
-    for (int n : new int[] {1, 100, 1000}) {
-      plan.add(new Object[] {Impl.OURS, n, seconds});
+  /**
+   * One footprint run: an implementation, how many electors, for how long, with or without watch.
+   */
+  record FootprintRun(Impl impl, int n, int seconds, boolean watch) {
+    String id() {
+      return impl.id() + "-" + n + (watch ? "" : "-nowatch");
     }
-    // the others, shorter and without 1,000 (the official client needs 3 threads per elector)
-    int others = Math.min(seconds, quick ? 60 : 120);
-    for (Impl i : List.of(Impl.FABRIC8, Impl.OFFICIAL)) {
-      for (int n : new int[] {1, 100}) {
-        plan.add(new Object[] {i, n, others});
+  }
+
+  /**
+   * The footprint runs: {@code --footprint-plan
+   * ours:1000:600,fabric8:100:120,ours:1000:600:nowatch} if given; else 1, 100 and 1,000 electors
+   * of each implementation for {@code seconds}.
+   */
+  static List<FootprintRun> footprintPlan(Map<String, String> args, int seconds) {
+    List<FootprintRun> plan = new ArrayList<>();
+    String given = args.get("footprint-plan");
+    if (given != null) {
+      for (String item : given.split(",", -1)) {
+        String[] p = item.split(":", -1);
+        if (p.length < 3 || p.length > 4 || (p.length == 4 && !p[3].equals("nowatch"))) {
+          throw new IllegalArgumentException(
+              "--footprint-plan: '" + item + "' is not impl:electors:seconds[:nowatch]");
+        }
+        plan.add(
+            new FootprintRun(
+                Impl.parse(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]), p.length == 3));
+      }
+      return plan;
+    }
+    // 1,000 electors of each implementation for the whole window (spurious losses need the time);
+    // the others' 1 and 100 only for threads and heap, which settle within the first minute
+    for (Impl i : IMPLS) {
+      for (int n : new int[] {1, 100, 1000}) {
+        plan.add(
+            new FootprintRun(
+                i, n, i == Impl.OURS || n == 1000 ? seconds : Math.min(seconds, 120), true));
       }
     }
-    for (Object[] p : plan) {
-      Impl impl = (Impl) p[0];
-      int n = (Integer) p[1];
-      int secs = (Integer) p[2];
+    return plan;
+  }
+
+  static List<Map<String, Object>> footprint(Path work, List<FootprintRun> plan, Path logs)
+      throws Exception {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (FootprintRun p : plan) {
+      Impl impl = p.impl();
+      int n = p.n();
+      int secs = p.seconds();
       // a fresh control plane for each, so that no run inherits another's Leases or load
-      try (Cluster.Single cp = new Cluster.Single(work.resolve("fp-" + impl.id() + "-" + n))) {
+      Path cpDir = work.resolve("fp-" + p.id());
+      try (Cluster.Single cp = new Cluster.Single(cpDir)) {
         log("footprint " + impl.id() + " x " + n + " for " + secs + " s");
         List<String> cmd = new ArrayList<>(Harness.javaCommand());
         cmd.set(1, "-Xmx2g");
@@ -407,12 +439,16 @@ final class Run {
                 "--token",
                 cp.token(),
                 "--profile",
-                "default"));
+                "default",
+                "--watch",
+                Boolean.toString(p.watch())));
+        double serverCpu0 = cpuSeconds(cpDir);
+        long wall0 = System.nanoTime();
         Process proc =
             new ProcessBuilder(cmd)
                 .redirectError(
                     ProcessBuilder.Redirect.appendTo(
-                        logs.resolve("footprint-" + impl.id() + "-" + n + ".log").toFile()))
+                        logs.resolve("footprint-" + p.id() + ".log").toFile()))
                 .start();
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         proc.waitFor();
@@ -424,7 +460,12 @@ final class Run {
             row = m;
           }
         }
-        if (row == null) {
+        if (row != null) {
+          // apiserver + etcd, over the child's whole life (start-up, the window, close)
+          row.put(
+              "serverCpuCores",
+              (cpuSeconds(cpDir) - serverCpu0) / ((System.nanoTime() - wall0) / 1e9));
+        } else {
           row = new LinkedHashMap<>();
           row.put("impl", impl.id());
           row.put("electors", n);
@@ -435,5 +476,14 @@ final class Run {
       }
     }
     return rows;
+  }
+
+  /** {@return CPU seconds used so far by the processes whose command line names {@code dir}} */
+  static double cpuSeconds(Path dir) {
+    String d = dir.toString();
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.contains(d)).orElse(false))
+        .mapToDouble(p -> p.info().totalCpuDuration().map(x -> x.toNanos() / 1e9).orElse(0.0))
+        .sum();
   }
 }

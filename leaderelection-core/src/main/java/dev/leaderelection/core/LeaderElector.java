@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
  * make no request while the watch shows the holder renewing: they read the Lease only when the
  * record they last saw could have expired (a missed event then costs one read, never a wrong
  * takeover), and poll every {@code retryPeriod} again while the watch reports it is not delivering.
+ * Only candidates watch: the watch is opened when an attempt ends without a term and closed when a
+ * term begins; a leader learns of another writer at its next renewal.
  *
  * <p>Thread safety: all methods may be called from any thread.
  */
@@ -118,6 +120,12 @@ public final class LeaderElector implements AutoCloseable {
   private LeaseLock.@Nullable Watch watch;
   private boolean watchHealthy = true;
 
+  /** Counts the watches opened; events of an earlier one are ignored. */
+  private long watchSeq;
+
+  /** The lock cannot watch (returned null or threw): poll, and do not ask again. */
+  private boolean watchUnavailable;
+
   /** Whether the Lease may name this candidate: a write naming it was sent, or it was seen. */
   private boolean mayHold;
 
@@ -175,24 +183,6 @@ public final class LeaderElector implements AutoCloseable {
         identity,
         config.toString().replace("LeaderElectionConfig", ""));
     synchronized (mu) {
-      try {
-        watch =
-            lock.watch(
-                new LeaseLock.ChangeListener() {
-                  @Override
-                  public void leaseChanged(@Nullable LeaseRecord current) {
-                    onWatchEvent(current);
-                  }
-
-                  @Override
-                  public void watchHealthChanged(boolean healthy) {
-                    onWatchHealth(healthy);
-                  }
-                });
-      } catch (RuntimeException e) {
-        log.warn("Could not watch {}; polling instead: {}", name, e.toString());
-        watch = null;
-      }
       scheduleAt(time.nanoTime());
     }
   }
@@ -461,6 +451,7 @@ public final class LeaderElector implements AutoCloseable {
   private void finishAttempt() {
     inFlight = false;
     inFlightDone.complete(null);
+    syncWatch();
     if (hasRequest) {
       hasRequest = false;
       scheduleAt(requestedAt);
@@ -924,6 +915,7 @@ public final class LeaderElector implements AutoCloseable {
     if (reason != EndReason.CLOSED && reason != EndReason.YIELDED && !config.rejoinAfterLoss()) {
       competing = false;
     }
+    syncWatch();
     safely(() -> listener.onLeadershipEnded(t, reason));
     callbackPool.execute(() -> t.ended.complete(reason));
     callbackQueue.execute(
@@ -937,11 +929,54 @@ public final class LeaderElector implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Watch
 
-  private void onWatchEvent(@Nullable LeaseRecord record) {
+  /**
+   * Keeps the watch running exactly while this candidate follows: opened when its first attempt
+   * ends without a term, closed when a term begins, opened again when the term ends. A leader needs
+   * none (another writer shows at its next renewal), so it is spared the echo of its own renewals
+   * and the API server the fan-out to its watch; a candidate that takes a free Lease at once never
+   * opens one.
+   */
+  private void syncWatch() {
+    boolean wanted = lifecycle.get() == Lifecycle.STARTED && term == null;
+    LeaseLock.Watch w = watch;
+    if (!wanted && w != null) {
+      watch = null;
+      watchSeq++;
+      try {
+        w.close();
+      } catch (RuntimeException e) {
+        log.debug("Closing the watch of {} failed", name, e);
+      }
+    } else if (wanted && w == null && !watchUnavailable) {
+      long seq = ++watchSeq;
+      watchHealthy = true;
+      try {
+        watch =
+            lock.watch(
+                new LeaseLock.ChangeListener() {
+                  @Override
+                  public void leaseChanged(@Nullable LeaseRecord current) {
+                    onWatchEvent(seq, current);
+                  }
+
+                  @Override
+                  public void watchHealthChanged(boolean healthy) {
+                    onWatchHealth(seq, healthy);
+                  }
+                });
+      } catch (RuntimeException e) {
+        log.warn("Could not watch {}; polling instead: {}", name, e.toString());
+        watch = null;
+      }
+      watchUnavailable = watch == null;
+    }
+  }
+
+  private void onWatchEvent(long seq, @Nullable LeaseRecord record) {
     scheduler.execute(
         () -> {
           synchronized (mu) {
-            if (lifecycle.get() != Lifecycle.STARTED) {
+            if (lifecycle.get() != Lifecycle.STARTED || seq != watchSeq) {
               return;
             }
             long now = time.nanoTime();
@@ -980,11 +1015,11 @@ public final class LeaderElector implements AutoCloseable {
         });
   }
 
-  private void onWatchHealth(boolean healthy) {
+  private void onWatchHealth(long seq, boolean healthy) {
     scheduler.execute(
         () -> {
           synchronized (mu) {
-            if (watchHealthy == healthy) {
+            if (seq != watchSeq || watchHealthy == healthy) {
               return;
             }
             watchHealthy = healthy;

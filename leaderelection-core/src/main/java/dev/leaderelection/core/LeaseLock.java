@@ -74,6 +74,11 @@ public interface LeaseLock {
    * uses it to decide <em>when</em> to try, and every write is still a compare-and-swap. Events may
    * be late, repeated or stale, and may arrive on any thread.
    *
+   * <p>The election calls this each time the candidate goes back to following (after its first
+   * attempt, and after each term), and closes the watch when a term begins: a backend must allow a
+   * lock to be watched again after an earlier watch was closed. It stops asking once this returned
+   * {@code null} or threw.
+   *
    * @param listener told of each change; {@code null} means the Lease was deleted
    * @return a handle that stops the watch, or {@code null} if this backend cannot watch
    */

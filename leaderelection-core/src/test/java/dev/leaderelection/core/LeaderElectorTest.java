@@ -634,6 +634,52 @@ class LeaderElectorTest {
   }
 
   @Test
+  void onlyCandidatesWatchALeaderHoldsNoWatch() {
+    ScriptedLock lockA = lock("a", true);
+    LeaderElector a = elector(lockA, new Recorder());
+    a.start();
+    clock.runPending();
+    assertThat(a.isLeader()).isTrue();
+    assertThat(lockA.watchesOpened).as("took a free Lease at once: never watched").isZero();
+
+    ScriptedLock lockB = lock("b", true);
+    LeaderElector b = elector(lockB, new Recorder());
+    b.start();
+    clock.runPending();
+    assertThat(lockB.operations()).containsExactly("get");
+    assertThat(lockB.watchesOpen).as("follows after its first read: watches").isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(20));
+    assertThat(lockA.watchesOpened).as("renewing for 20 s: still no watch").isZero();
+
+    var unused = a.closeAsync();
+    clock.runPending();
+    assertThat(b.isLeader()).isTrue();
+    assertThat(lockB.watchesOpen).as("its term began: the watch is closed").isZero();
+  }
+
+  @Test
+  void aLeaderThatLosesItsTermWatchesAgain() {
+    ScriptedLock lockA = lock("a", true);
+    Recorder r = new Recorder();
+    LeaderElector a = elector(lockA, r);
+    a.start();
+    clock.runPending();
+    lease.overwrite(foreign("intruder", 15, 1));
+    clock.advance(RETRY); // the renewal conflicts, the re-read shows the intruder
+    assertThat(r.ended.get(0).endReason()).contains(EndReason.LOST);
+    assertThat(lockA.watchesOpen).isEqualTo(1);
+
+    // and the watch works: the intruder's release is taken at once, with no poll in between
+    lockA.clear();
+    lease.overwrite(new LeaseRecord("", 1, clock.now(), clock.now(), 1, null, null, null));
+    clock.runPending();
+    assertThat(a.isLeader()).isTrue();
+    assertThat(lockA.operations()).containsExactly("get", "update");
+    assertThat(lockA.watchesOpen).isZero();
+  }
+
+  @Test
   void aLeaseTheServerClockShowsAbandonedForTwiceItsDurationIsTakenAtOnce() {
     lease.overwrite(foreign("crashed", 15, 4));
     ScriptedLock lockB = lock("b", false);

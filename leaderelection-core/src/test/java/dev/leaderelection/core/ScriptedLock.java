@@ -78,12 +78,33 @@ final class ScriptedLock implements LeaseLock {
     return run("update", timeout, () -> delegate.update(record, timeout));
   }
 
+  /** How many watches were opened, and how many of them are still open. */
+  int watchesOpened;
+
+  int watchesOpen;
+
   @Override
   public @Nullable Watch watch(ChangeListener listener) {
     watcher = listener;
     if (!watchable) {
       return null;
     }
+    watchesOpened++;
+    watchesOpen++;
+    Watch inner = watchOf(listener);
+    java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true)) {
+        watchesOpen--;
+        if (inner != null) {
+          inner.close();
+        }
+      }
+    };
+  }
+
+  private @Nullable Watch watchOf(ChangeListener listener) {
     return delegate.watch(
         new ChangeListener() {
           @Override
