@@ -354,15 +354,7 @@ public final class LeaderElector implements AutoCloseable {
         pending.cancel();
         pending = null;
       }
-      LeaseLock.Watch w = watch;
-      watch = null;
-      if (w != null) {
-        try {
-          w.close();
-        } catch (RuntimeException e) {
-          log.debug("Closing the watch of {} failed", name, e);
-        }
-      }
+      syncWatch(); // closing: not wanted any more
       Term t = term;
       if (t != null) {
         endTerm(t, EndReason.CLOSED);

@@ -659,6 +659,21 @@ class LeaderElectorTest {
   }
 
   @Test
+  void closingAFollowerClosesItsWatch() {
+    lease.overwrite(foreign("other", 15, 0));
+    ScriptedLock lock = lock("b", true);
+    LeaderElector b = elector(lock, new Recorder());
+    b.start();
+    clock.runPending();
+    assertThat(lock.watchesOpen).isEqualTo(1);
+    var closing = b.closeAsync();
+    clock.runPending();
+    assertThat(closing.toCompletableFuture()).isCompleted();
+    assertThat(lock.watchesOpen).isZero();
+    assertThat(lock.watchesOpened).isEqualTo(1);
+  }
+
+  @Test
   void aLeaderThatLosesItsTermWatchesAgain() {
     ScriptedLock lockA = lock("a", true);
     Recorder r = new Recorder();
