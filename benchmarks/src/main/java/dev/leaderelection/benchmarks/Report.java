@@ -495,9 +495,7 @@ final class Report {
           .append(verdict(withOverlap == 0, withOverlap + " trials"))
           .append(" |\n");
     }
-    List<Map<String, Object>> fp =
-        new ArrayList<>(where(rows(load(results, "footprint")), "impl", "ours"));
-    fp.removeIf(x -> Boolean.FALSE.equals(x.get("watch")));
+    List<Map<String, Object>> fp = watched(where(rows(load(results, "footprint")), "impl", "ours"));
     for (Map<String, Object> r : fp) {
       double n = num(r, "electors");
       if (n == 100) {
@@ -544,8 +542,8 @@ final class Report {
                 + " library's followers' watches end and are re-opened every 4 to 6 minutes; its"
                 + " leader holds none). Where the requests come from: this library's leader renews"
                 + " with one PUT per retryPeriod and no GET; its followers, told of each renewal by"
-                + " their watch, send nothing until the record they last saw could have expired. fabric8's leader does a GET and a PATCH per"
-                + " retryPeriod, the official client's a GET and a PUT, and their followers a GET"
+                + " their watch, send nothing until the record they last saw could have expired."
+                + " fabric8's leader does a GET and a PATCH per retryPeriod, the official client's a GET and a PUT, and their followers a GET"
                 + " every retryPeriod × [1, 2.2) each.\n\n")
         .append(meta(doc));
     TreeSet<String> verbs = new TreeSet<>();
@@ -624,8 +622,15 @@ final class Report {
     return str(r, "impl") + (Boolean.FALSE.equals(r.get("watch")) ? " (no watch)" : "");
   }
 
-  /** The harness's latency buffer: {@code Footprint.MAX_SAMPLES} longs. */
-  static final double SAMPLE_BUFFER_KIB = 2_000_000 * 8 / 1024.0;
+  /** The harness's latency buffer: {@link Footprint#MAX_SAMPLES} longs. */
+  static final double SAMPLE_BUFFER_KIB = Footprint.MAX_SAMPLES * (double) Long.BYTES / 1024.0;
+
+  /** {@return the footprint rows of this library's default lock, without the no-watch runs} */
+  static List<Map<String, Object>> watched(List<Map<String, Object>> rows) {
+    List<Map<String, Object>> r = new ArrayList<>(rows);
+    r.removeIf(x -> Boolean.FALSE.equals(x.get("watch")));
+    return r;
+  }
 
   /**
    * {@return heap per elector; runs that allocated the harness's latency buffer after the baseline
@@ -723,8 +728,7 @@ final class Report {
         "\n\"heap per elector\" of a single run includes the classes and caches the first elector"
             + " loads; the marginal cost between runs is the better per-elector figure:\n\n");
     for (Impl i : Run.IMPLS) {
-      List<Map<String, Object>> r = new ArrayList<>(where(rows, "impl", i.id()));
-      r.removeIf(x -> Boolean.FALSE.equals(x.get("watch")));
+      List<Map<String, Object>> r = watched(where(rows, "impl", i.id()));
       for (int a = 0; a + 1 < r.size(); a++) {
         Map<String, Object> x = r.get(a);
         Map<String, Object> y = r.get(a + 1);
