@@ -65,4 +65,13 @@ public interface LeaderElectionListener {
    * @param identity the new holder
    */
   default void onNewLeader(String identity) {}
+
+  /**
+   * The Lease names this elector's identity but was written by another process: two processes share
+   * one identity, a configuration error. The elector does not lead and does not write over that
+   * record while it stands; it logs an ERROR once per record.
+   *
+   * @param identity the shared identity
+   */
+  default void onDuplicateIdentity(String identity) {}
 }

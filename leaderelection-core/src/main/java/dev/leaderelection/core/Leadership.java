@@ -27,9 +27,12 @@ public interface Leadership {
   String identity();
 
   /**
-   * The fencing token of this term: the Lease's {@code leaseTransitions} as written when the term
-   * began. It is greater than the token of any earlier term, of this candidate or any other that
-   * follows the same rules, so a resource can reject writes carrying an older token.
+   * The fencing token of this term: the store's version of the write that began it (a Kubernetes
+   * {@code resourceVersion}, which grows with every write to Leases and is comparable). It is
+   * greater than the token of any earlier term on this Lease, of this candidate or any other that
+   * follows the same rules, also across a deleted and re-created Lease, and no two terms share one:
+   * a resource can reject writes carrying an older token. Backends whose versions are not numbers
+   * give {@code leaseTransitions} instead, without those guarantees across a deleted Lease.
    *
    * @return the fencing token
    */

@@ -17,6 +17,14 @@ import org.jspecify.annotations.Nullable;
  * <p>Failures complete the stage exceptionally, preferably with a {@link LeaseLockException} whose
  * {@link LeaseLockException.Reason} tells a lost race ({@code CONFLICT}) from an outage.
  *
+ * <p>Versions: each stored record carries a {@link LeaseRecord#version() version}. A backend whose
+ * versions are decimal numbers that grow with every write and never repeat, also after the Lease
+ * was deleted and created again (Kubernetes resourceVersions; the in-memory lock's counter), gives
+ * fencing tokens that never go backwards; with other versions the token falls back to {@code
+ * leaseTransitions}. Records must round-trip {@code acquireTime} and {@code leaseTransitions}
+ * exactly: they identify a term, and a record naming this identity with other values is taken for
+ * another process's.
+ *
  * <p>Implementations must be safe for concurrent use. The in-memory implementation is {@link
  * dev.leaderelection.core.testing.InMemoryLease}; the Kubernetes one is in {@code
  * leaderelection-fabric8}.
@@ -98,9 +106,12 @@ public interface LeaseLock {
 
     /**
      * The watch stopped delivering changes (for example the watch request is forbidden or the
-     * apiserver is unreachable), or delivers them again. While it does not, candidates poll every
-     * {@code retryPeriod}; while it does, they read only when the last record they saw could have
-     * expired. The default does nothing.
+     * apiserver is unreachable), or delivers them (again). Call it with {@code true} once the
+     * initial state has been read (for a Kubernetes watch: after the initial list, when the stream
+     * is open): a watch counts as delivering only once it has said so or delivered an event, and a
+     * watch on an absent Lease delivers none. While it does not, candidates poll every {@code
+     * retryPeriod}; while it does, they read only when the last record they saw could have expired.
+     * Once it reported {@code false}, only {@code true} counts again. The default does nothing.
      *
      * @param healthy whether changes are being delivered
      */

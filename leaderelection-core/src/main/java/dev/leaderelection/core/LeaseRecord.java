@@ -20,12 +20,15 @@ import org.jspecify.annotations.Nullable;
  * @param acquireTime when the current holder acquired it, from the writer's wall clock
  * @param renewTime when the current holder last renewed it, from the writer's wall clock; never
  *     compared with the reader's clock
- * @param leaseTransitions how many times the holder changed; the fencing token of a term
+ * @param leaseTransitions how many times the holder changed (client-go's count; this library's
+ *     fencing token is the version of a term's first write instead)
  * @param strategy the coordinated-election strategy (Kubernetes 1.31+); preserved, not interpreted
  * @param preferredHolder the holder the apiserver would like to hand over to; preserved, not
  *     interpreted
  * @param version the backend's concurrency token ({@code metadata.resourceVersion}); {@code null}
- *     for a record that was never stored
+ *     for a record that was never stored. Where it is a decimal number that grows with every write,
+ *     also across a delete and re-create (as Kubernetes resourceVersions do), it orders records and
+ *     is the fencing token of the term a write began
  * @param writtenAgo on a record just read: how long before the read the record was last written,
  *     measured by the backend's own clock (for a Kubernetes Lease, the API server's {@code Date}
  *     header against the newest {@code metadata.managedFields} time), rounded down; {@code null}

@@ -8,15 +8,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one elector's callbacks one at a time, in submission order, on a base executor; knows when
- * it is idle, and refuses new tasks once shut down (queued ones still run, to keep start/stop
- * pairs).
+ * Runs tasks one at a time, in submission order, on a base executor: one elector's callbacks, or
+ * one elector's election steps (its state is confined to it). Knows when it is idle. Once shut down
+ * it refuses new tasks and drops queued ones, except those submitted with {@link #executeEssential}
+ * (the {@code onStoppedLeading} that pairs a start that already ran).
  */
 final class SerialExecutor implements Executor {
   private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
   private static final ThreadLocal<@Nullable SerialExecutor> CURRENT = new ThreadLocal<>();
 
   private final Executor base;
+  private final String failure;
   private final Object mu = new Object();
   private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
   private boolean running;
@@ -24,7 +26,32 @@ final class SerialExecutor implements Executor {
   private @Nullable CompletableFuture<Void> idle;
 
   SerialExecutor(Executor base) {
+    this(base, "A leader election callback threw; the election goes on");
+  }
+
+  /**
+   * @param failure what to log when a task throws
+   */
+  SerialExecutor(Executor base, String failure) {
     this.base = base;
+    this.failure = failure;
+  }
+
+  /** A task that still runs after {@link #shutdown()}. */
+  private record Essential(Runnable task) implements Runnable {
+    @Override
+    public void run() {
+      task.run();
+    }
+  }
+
+  /**
+   * Runs {@code task} in turn, even if this executor is shut down before its turn comes.
+   *
+   * @param task the task
+   */
+  void executeEssential(Runnable task) {
+    execute(new Essential(task));
   }
 
   /**
@@ -67,10 +94,11 @@ final class SerialExecutor implements Executor {
     }
   }
 
-  /** Refuses tasks submitted from now on. */
+  /** Refuses tasks submitted from now on and drops the queued ones that are not essential. */
   void shutdown() {
     synchronized (mu) {
       shutdown = true;
+      queue.removeIf(t -> !(t instanceof Essential));
     }
   }
 
@@ -96,7 +124,7 @@ final class SerialExecutor implements Executor {
       try {
         next.run();
       } catch (RuntimeException | Error e) {
-        log.error("A leader election callback threw; the election goes on", e);
+        log.error(failure, e);
       } finally {
         CURRENT.remove();
       }

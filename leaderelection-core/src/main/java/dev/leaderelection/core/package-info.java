@@ -15,8 +15,12 @@
  *       (the record's own value) from the moment they saw the record last change, and {@code
  *       leaseDuration > renewDeadline}, so a term ends before anyone else may take over, provided
  *       the two monotonic clocks run at about the same rate (offset does not matter).
- *   <li><b>Fencing token.</b> Each term carries {@code leaseTransitions} as written at acquisition;
- *       it grows with every new term.
+ *   <li><b>Fencing token.</b> Each term carries the store's version of the write that began it (a
+ *       Kubernetes {@code resourceVersion}): it grows with every new term, also across a deleted
+ *       and re-created Lease and between processes that share an identity, and never names two
+ *       terms.
+ *   <li><b>One identity, one process.</b> A record naming this identity but none of this elector's
+ *       terms is another process's: the elector does not lead on it, and reports it as an ERROR.
  *   <li><b>Callbacks in pairs,</b> one at a time per elector, on the callback executor, never on
  *       the scheduler thread: every {@code onStartedLeading} is followed by exactly one {@code
  *       onStoppedLeading}; there is no stop without a start.
@@ -34,6 +38,9 @@
  *       hand-edit, another tool) can take the Lease at any time. The old leader notices at its next
  *       renewal, at most {@code retryPeriod} later.
  *   <li>Clock <em>rate</em> differences eat into the margin {@code leaseDuration - renewDeadline}.
+ *   <li>A Lease deleted by someone else is taken as free by a candidate that never saw its holder;
+ *       the deposed leader stops at its next renewal, so the two terms overlap by up to {@code
+ *       retryPeriod} plus one call. Their tokens still order them.
  * </ul>
  */
 @NullMarked

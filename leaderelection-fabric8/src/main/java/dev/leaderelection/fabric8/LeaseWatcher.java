@@ -50,7 +50,7 @@ final class LeaseWatcher implements LeaseLock.Watch {
   private @Nullable CompletableFuture<?> pending;
   private int failures;
   private boolean warnedForbidden;
-  private boolean healthy = true;
+  private boolean healthy; // not delivering until the stream is open after the initial list
   private boolean lastFailureForbidden;
   private boolean relistWanted;
 

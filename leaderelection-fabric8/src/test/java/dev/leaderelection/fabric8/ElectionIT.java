@@ -241,8 +241,11 @@ class ElectionIT {
     KubernetesLeaseLock adminLock =
         KubernetesLeaseLock.builder(admin).name(name).namespace(ns).build();
     Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
-    await(
-        adminLock.create(new LeaseRecord("crashed", 3, hourAgo, hourAgo, 7, null, null, null), T));
+    String hourAgoVersion =
+        await(
+                adminLock.create(
+                    new LeaseRecord("crashed", 3, hourAgo, hourAgo, 7, null, null, null), T))
+            .version();
     eventually(
         Duration.ofSeconds(15),
         () -> {
@@ -257,7 +260,10 @@ class ElectionIT {
     assertThat(Duration.ofNanos(took))
         .as("without the server-clock check it waits the record's 3 s from its first read")
         .isLessThan(Duration.ofMillis(2500));
-    assertThat(c.elector.currentLeadership().orElseThrow().fencingToken()).isEqualTo(8);
+    assertThat(lease().leaseTransitions()).isEqualTo(8);
+    // The fencing token is the resourceVersion of the write that began the term.
+    assertThat(c.elector.currentLeadership().orElseThrow().fencingToken())
+        .isGreaterThan(Long.parseLong(java.util.Objects.requireNonNull(hourAgoVersion)));
   }
 
   @Test
@@ -409,6 +415,7 @@ class ElectionIT {
     // (A candidate that has never seen a holder takes an absent Lease as free, as in client-go.)
     awaitAllObserve(cs, leader);
     Term term = leader.lastTerm();
+    int transitionsBefore = lease().leaseTransitionsOrZero();
     long t0 = System.nanoTime();
     It.deleteRaw(admin, ns, name);
     KubernetesLeaseLock adminLock =
@@ -418,7 +425,10 @@ class ElectionIT {
         "[election] deleted Lease re-created %.0f ms later%n", ms(System.nanoTime() - t0));
     LeaseRecord recreated = lease();
     assertThat(recreated.holderIdentity()).isEqualTo(leader.id);
-    assertThat(recreated.leaseTransitionsOrZero()).isEqualTo((int) term.leadership.fencingToken());
+    assertThat(recreated.leaseTransitionsOrZero()).isEqualTo(transitionsBefore);
+    assertThat(Long.parseLong(java.util.Objects.requireNonNull(recreated.version())))
+        .as("the re-created Lease's version is above the token, so later terms' tokens are too")
+        .isGreaterThan(term.leadership.fencingToken());
     assertThat(term.leadership.isValid()).isTrue();
     assertThat(leader.lastTerm()).isSameAs(term);
     sleep(FAST.leaseDuration().toMillis());

@@ -1,5 +1,6 @@
 package dev.leaderelection.spring;
 
+import dev.leaderelection.core.LeaseIdentity;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
@@ -44,6 +45,14 @@ final class LeaderElectionHealthIndicator extends AbstractHealthIndicator {
                   + s.sinceLastRenewal()
                   + ", more than the lease duration: the election is stuck");
         }
+        if (s.duplicateIdentitySeen() != null) {
+          d.put(
+              "identityConflict",
+              "another process wrote this Lease with this instance's identity (last seen "
+                  + s.duplicateIdentitySeen()
+                  + "): give every replica its own identity (leave leaderelection.identity unset"
+                  + " for a unique default)");
+        }
         if (s.lastRenewal() != null) {
           d.put("lastRenewal", s.lastRenewal().toString());
         }
@@ -52,8 +61,8 @@ final class LeaderElectionHealthIndicator extends AbstractHealthIndicator {
         d.put("role", e.isLeader() ? "leader" : "follower");
         d.put("lease", e.leaseName());
       }
-      d.put("leader", e.currentLeader().orElse(""));
-      d.put("identity", e.identity());
+      d.put("leader", LeaseIdentity.escaped(e.currentLeader().orElse("")));
+      d.put("identity", LeaseIdentity.escaped(e.identity()));
       details.put(e.name(), d);
     }
     if (wedged) {

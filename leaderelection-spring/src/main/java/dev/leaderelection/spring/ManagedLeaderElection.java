@@ -155,7 +155,8 @@ final class ManagedLeaderElection implements LeaderElection {
       String role,
       boolean wedged,
       @Nullable Instant lastRenewal,
-      @Nullable Duration sinceLastRenewal) {}
+      @Nullable Duration sinceLastRenewal,
+      @Nullable Instant duplicateIdentitySeen) {}
 
   /**
    * The election as its listener saw it. {@code wedged}: the listener saw a term begin and not end,
@@ -183,7 +184,7 @@ final class ManagedLeaderElection implements LeaderElection {
     } else {
       role = "follower";
     }
-    return new Status(role, wedged, lastRenewal, since);
+    return new Status(role, wedged, lastRenewal, since, t.duplicateIdentitySeen);
   }
 
   /** Records acquisitions, renewals and ends, on the election's own thread: cheap and lock-free. */
@@ -191,6 +192,7 @@ final class ManagedLeaderElection implements LeaderElection {
     volatile @Nullable Leadership believedTerm;
     volatile long lastRenewalNanos;
     volatile @Nullable Instant lastRenewal;
+    volatile @Nullable Instant duplicateIdentitySeen;
 
     @Override
     public void onLeadershipAcquired(Leadership leadership) {
@@ -210,6 +212,11 @@ final class ManagedLeaderElection implements LeaderElection {
       if (believedTerm == leadership) {
         believedTerm = null;
       }
+    }
+
+    @Override
+    public void onDuplicateIdentity(String identity) {
+      duplicateIdentitySeen = Instant.now();
     }
   }
 }

@@ -80,7 +80,7 @@ class LocalControlPlaneIT {
       assertThatThrownBy(() -> c.namespaces().withName("default").get())
           .isInstanceOf(KubernetesClientException.class);
       relay.restore();
-      assertThat(c.namespaces().withName("default").get()).isNotNull();
+      assertThat(afterRestore(c)).isNotNull();
       relay.cut();
       // The pooled connection was reset: the first call may fail at once; a new connection hangs.
       assertThatThrownBy(() -> c.namespaces().withName("default").get())
@@ -91,7 +91,7 @@ class LocalControlPlaneIT {
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(500));
       assertThat(relay.acceptedConnections()).isGreaterThanOrEqualTo(2);
       relay.restore();
-      assertThat(c.namespaces().withName("default").get()).isNotNull();
+      assertThat(afterRestore(c)).isNotNull();
     }
   }
 
@@ -173,6 +173,19 @@ class LocalControlPlaneIT {
       LocalControlPlane.start(dir);
       Files.writeString(dir.resolve("ready"), "ok");
       Thread.sleep(Long.MAX_VALUE);
+    }
+  }
+
+  /**
+   * The first call after a restore may still land on a pooled connection that the reset killed
+   * (seen on a loaded machine): one such failure is allowed, the next call must succeed.
+   */
+  private static io.fabric8.kubernetes.api.model.Namespace afterRestore(
+      io.fabric8.kubernetes.client.KubernetesClient c) {
+    try {
+      return c.namespaces().withName("default").get();
+    } catch (KubernetesClientException e) {
+      return c.namespaces().withName("default").get();
     }
   }
 }

@@ -36,6 +36,9 @@ import org.jspecify.annotations.Nullable;
  *       <td>writes that lost a compare-and-swap race, tag {@code operation}</td></tr>
  *   <tr><td>{@code leaderelection.errors}</td><td>counter</td>
  *       <td>failed calls to the lock, tags {@code operation} and {@code reason}</td></tr>
+ *   <tr><td>{@code leaderelection.identity.conflicts}</td><td>counter</td>
+ *       <td>records found naming this identity but written by another process (a shared
+ *       identity: a configuration error)</td></tr>
  * </table>
  *
  * <p>Before it is bound, events are ignored. Thread-safe; listener methods only touch meters.
@@ -115,6 +118,17 @@ public final class LeaderElectionMetrics implements LeaderElectionListener, Mete
         r ->
             Counter.builder("leaderelection.errors")
                 .tags(tags.and("operation", operation, "reason", reason))
+                .register(r)
+                .increment());
+  }
+
+  @Override
+  public void onDuplicateIdentity(String identity) {
+    each(
+        r ->
+            Counter.builder("leaderelection.identity.conflicts")
+                .tags(tags)
+                .description("records naming this identity written by another process")
                 .register(r)
                 .increment());
   }

@@ -150,6 +150,7 @@ public final class InMemoryLease {
     @Override
     public Watch watch(ChangeListener listener) {
       watchers.add(listener);
+      listener.watchHealthChanged(true); // in memory, the initial state is read at once
       return () -> watchers.remove(listener);
     }
   }

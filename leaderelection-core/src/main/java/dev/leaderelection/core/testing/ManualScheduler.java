@@ -59,8 +59,17 @@ public final class ManualScheduler implements Scheduler, TimeSource, Executor {
     return wallStart.plusNanos(now);
   }
 
-  /** Runs every task due now, including tasks they schedule for now. */
+  /** More tasks than this at one instant means tasks keep scheduling each other for now. */
+  private static final int MAX_TASKS_AT_ONE_INSTANT = 1_000_000;
+
+  /**
+   * Runs every task due now, including tasks they schedule for now.
+   *
+   * @throws IllegalStateException if tasks keep scheduling tasks for the same instant (a livelock
+   *     in the code under test)
+   */
   public void runPending() {
+    int ran = 0;
     while (true) {
       Task t = queue.peek();
       if (t == null || t.at > now) {
@@ -68,6 +77,14 @@ public final class ManualScheduler implements Scheduler, TimeSource, Executor {
       }
       queue.poll();
       if (!t.cancelled) {
+        if (++ran > MAX_TASKS_AT_ONE_INSTANT) {
+          throw new IllegalStateException(
+              "More than "
+                  + MAX_TASKS_AT_ONE_INSTANT
+                  + " tasks ran at one instant: tasks keep scheduling each other for now (last: "
+                  + t.task
+                  + ")");
+        }
         t.task.run();
       }
     }

@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * Writes one machine-readable line per role change or notable step, for people and for the demo:
  *
  * <pre>
- * EVENT t=183746512093847 id=worker-2_3fa2c1b0 event=started-leading token=3
+ * EVENT t=183746512093847 id=worker-2_3fa2c1b0 event=started-leading token=48213
  * </pre>
  *
  * <p>{@code t} is {@link System#nanoTime()}: on Linux the monotonic clock shared by every process

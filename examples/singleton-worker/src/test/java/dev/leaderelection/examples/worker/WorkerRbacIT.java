@@ -109,16 +109,20 @@ class WorkerRbacIT {
     String ns = cluster.createUniqueNamespace("rbac-worker");
     applyRbac(admin, ns);
     Events events = new Events();
+    long lastToken;
     try (KubernetesClient c1 = cluster.serviceAccountClient(ns, "singleton-worker");
         KubernetesClient c2 = cluster.serviceAccountClient(ns, "singleton-worker")) {
       SingletonWorker w1 = SingletonWorker.start(settings(ns), c1, "w1", events.log("w1"));
       SingletonWorker w2;
+      long token1;
       try {
-        events.awaitLine(l -> l.contains("id=w1 event=started-leading token=0"), seconds(20));
-        events.awaitLine(l -> l.contains("id=w1 event=wrote token=0"), seconds(10));
+        String started =
+            events.awaitLine(l -> l.contains("id=w1 event=started-leading token="), seconds(20));
+        token1 = token(started);
+        events.awaitLine(l -> l.contains("id=w1 event=wrote token=" + token1 + " "), seconds(10));
         ConfigMap out = admin.configMaps().inNamespace(ns).withName("worker-output").get();
-        // A new Lease starts at leaseTransitions 0: the first term's token.
-        assertThat(FencedOutput.storedToken(out)).isEqualTo(0);
+        // The token is the Lease's resourceVersion of the write that began the term.
+        assertThat(FencedOutput.storedToken(out)).isEqualTo(token1);
         assertThat(out.getData()).containsEntry("writer", "w1");
 
         w2 = SingletonWorker.start(settings(ns), c2, "w2", events.log("w2"));
@@ -131,16 +135,18 @@ class WorkerRbacIT {
       String closing = events.awaitLine(l -> l.contains("id=w1 event=closing"), seconds(1));
       String took = events.awaitLine(l -> l.contains("id=w2 event=started-leading"), seconds(10));
       assertThat(Duration.ofNanos(time(took) - time(closing))).isLessThan(seconds(3));
-      assertThat(took).contains("token=1");
-      events.awaitLine(l -> l.contains("id=w2 event=wrote token=1"), seconds(10));
+      long token2 = token(took);
+      assertThat(token2).as("the next term's token is higher").isGreaterThan(token1);
+      events.awaitLine(l -> l.contains("id=w2 event=wrote token=" + token2 + " "), seconds(10));
       w2.close();
+      lastToken = token2;
     }
     Lease lease = admin.leases().inNamespace(ns).withName("singleton-worker").get();
     assertThat(lease.getSpec().getHolderIdentity()).as("released by w2").isEmpty();
     assertThat(
             FencedOutput.storedToken(
                 admin.configMaps().inNamespace(ns).withName("worker-output").get()))
-        .isEqualTo(1);
+        .isEqualTo(lastToken);
     assertThat(events.lines).noneMatch(l -> l.contains("event=error"));
     assertThat(events.lines).noneMatch(l -> l.contains("event=write-failed"));
   }
@@ -199,5 +205,13 @@ class WorkerRbacIT {
 
   private static Duration seconds(long s) {
     return Duration.ofSeconds(s);
+  }
+
+  private static long token(String eventLine) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(" token=(\\d+)").matcher(eventLine);
+    if (!m.find()) {
+      throw new AssertionError("no token in " + eventLine);
+    }
+    return Long.parseLong(m.group(1));
   }
 }
