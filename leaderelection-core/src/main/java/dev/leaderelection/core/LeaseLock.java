@@ -82,6 +82,10 @@ public interface LeaseLock {
    * uses it to decide <em>when</em> to try, and every write is still a compare-and-swap. Events may
    * be late, repeated or stale, and may arrive on any thread.
    *
+   * <p>On opening, a watch delivers the current record (if the Lease exists) before it reports
+   * {@link ChangeListener#watchHealthChanged delivering}, as a Kubernetes watch does after its
+   * initial list: a change made before the watch began must not go unseen.
+   *
    * <p>The election calls this each time the candidate goes back to following (after its first
    * attempt, and after each term), and closes the watch when a term begins: a backend must allow a
    * lock to be watched again after an earlier watch was closed. It stops asking once this returned

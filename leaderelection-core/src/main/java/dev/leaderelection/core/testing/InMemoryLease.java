@@ -150,7 +150,9 @@ public final class InMemoryLease {
     @Override
     public Watch watch(ChangeListener listener) {
       watchers.add(listener);
-      listener.watchHealthChanged(true); // in memory, the initial state is read at once
+      // As a Kubernetes watch after its initial list: the current record first, then "delivering".
+      current().ifPresent(listener::leaseChanged);
+      listener.watchHealthChanged(true);
       return () -> watchers.remove(listener);
     }
   }
