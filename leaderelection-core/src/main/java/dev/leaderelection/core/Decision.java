@@ -295,8 +295,7 @@ final class Decision {
     if (ago == null) {
       return false;
     }
-    Integer seconds = r.leaseDurationSeconds();
-    long d = seconds != null && seconds > 0 ? seconds * 1_000_000_000L : t.leaseNanos();
+    long d = Knowledge.leaseNanosOf(r, t.leaseNanos());
     return ago.compareTo(Duration.ofNanos(d).multipliedBy(2)) >= 0;
   }
 

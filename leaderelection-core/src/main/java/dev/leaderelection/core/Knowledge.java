@@ -161,10 +161,6 @@ record Knowledge(
     return with(held, observed, absent, observedAt, mine, at, competing, watching);
   }
 
-  Knowledge stopCompeting() {
-    return with(held, observed, absent, observedAt, mine, notBefore, false, watching);
-  }
-
   Knowledge watching(boolean delivering) {
     return delivering == watching
         ? this
@@ -181,10 +177,16 @@ record Knowledge(
    * record's own lease duration (this elector's if the record has none that is positive)}
    */
   long expiry(long ownLeaseNanos) {
-    LeaseRecord o = Objects.requireNonNull(observed);
-    Integer seconds = o.leaseDurationSeconds();
-    long d = seconds != null && seconds > 0 ? TimeUnit.SECONDS.toNanos(seconds) : ownLeaseNanos;
-    return observedAt + d;
+    return observedAt + leaseNanosOf(Objects.requireNonNull(observed), ownLeaseNanos);
+  }
+
+  /**
+   * {@return {@code r}'s lease duration in nanoseconds: its {@code leaseDurationSeconds}, or {@code
+   * ownLeaseNanos} where that is missing, zero or negative}
+   */
+  static long leaseNanosOf(LeaseRecord r, long ownLeaseNanos) {
+    Integer seconds = r.leaseDurationSeconds();
+    return seconds != null && seconds > 0 ? TimeUnit.SECONDS.toNanos(seconds) : ownLeaseNanos;
   }
 
   /**

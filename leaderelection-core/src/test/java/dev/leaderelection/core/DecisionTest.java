@@ -148,7 +148,7 @@ class DecisionTest {
         new Row("2. nothing known, timer: read", fresh(), Decision.DUE, NOW, T, kind(Kind.READ)),
         new Row(
             "2. not competing, timer: nothing",
-            fresh().stopCompeting(),
+            fresh().termEnded(false),
             Decision.DUE,
             NOW,
             T,
