@@ -220,11 +220,33 @@ class ClientGoInteropIT {
     // 3. client-go releases on SIGTERM; this library takes over through its watch
     long terminatedAt = System.nanoTime();
     sigterm(processes.get(0)); // client-go's ReleaseOnCancel
-    waitFor("java to lead", Duration.ofSeconds(10), java::isLeader);
+    // Watch the Lease as an admin would, to tell a release from client-go's known failure to
+    // release
+    // (its release writes its cached record; if a renewal was cut short by the cancel, that write
+    // conflicts and the Lease stays held until it expires: kubernetes #131867).
+    KubernetesLeaseLock admin = lock(ns, name, "observer");
+    boolean releaseSeen = false;
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!java.isLeader() && System.nanoTime() < until) {
+      Optional<LeaseRecord> now = admin.get(Duration.ofSeconds(2)).toCompletableFuture().join();
+      releaseSeen |= now.isPresent() && !now.get().isHeld();
+      Thread.sleep(20);
+    }
+    waitFor("java to lead", Duration.ofSeconds(1), java::isLeader);
     long javaFrom = windows.get(0)[0];
-    assertThat(Duration.ofNanos(javaFrom - terminatedAt))
-        .as("hand-over from client-go (release on cancel) to this library through its watch")
-        .isLessThan(Duration.ofSeconds(2));
+    Duration handOver = Duration.ofNanos(javaFrom - terminatedAt);
+    if (releaseSeen || handOver.compareTo(Duration.ofSeconds(2)) < 0) {
+      assertThat(handOver)
+          .as("hand-over from client-go (release on cancel) to this library through its watch")
+          .isLessThan(Duration.ofSeconds(2));
+    } else {
+      System.err.printf(
+          "[interop] client-go did not release (its known conflict on release); taken after %d ms%n",
+          handOver.toMillis());
+      assertThat(handOver)
+          .as("client-go's Lease left held is taken when it expires")
+          .isLessThan(FAST.leaseDuration().plusSeconds(1));
+    }
     // Note: client-go calls OnStoppedLeading only after its release write, so its stop callback may
     // come after this library already leads; its work was cancelled (ctx) before the release.
     waitFor(
