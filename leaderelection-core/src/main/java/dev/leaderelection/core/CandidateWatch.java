@@ -24,6 +24,7 @@ final class CandidateWatch {
   private final LeaseLock lock;
   private final String name;
   private final Executor loop;
+  private final Scheduler scheduler;
   private final Events events;
   private LeaseLock.@Nullable Watch watch;
   private long seq;
@@ -31,8 +32,9 @@ final class CandidateWatch {
   private boolean delivering;
   private boolean told;
 
-  CandidateWatch(LeaseLock lock, String name, Executor loop, Events events) {
+  CandidateWatch(LeaseLock lock, String name, Executor loop, Scheduler scheduler, Events events) {
     this.lock = lock;
+    this.scheduler = scheduler;
     this.name = name;
     this.loop = loop;
     this.events = events;
@@ -60,7 +62,7 @@ final class CandidateWatch {
       delivering = false;
       told = false;
       try {
-        watch = lock.watch(listener(mine));
+        watch = lock.watch(listener(mine), scheduler);
       } catch (RuntimeException e) {
         log.warn("Could not watch {}; polling instead: {}", name, e.toString());
         watch = null;

@@ -77,6 +77,7 @@ final class Election {
             lock,
             name,
             loop,
+            scheduler,
             new CandidateWatch.Events() {
               @Override
               public void changed(@Nullable LeaseRecord record) {

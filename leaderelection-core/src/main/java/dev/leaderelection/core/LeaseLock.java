@@ -91,10 +91,16 @@ public interface LeaseLock {
    * lock to be watched again after an earlier watch was closed. It stops asking once this returned
    * {@code null} or threw.
    *
+   * <p>{@code scheduler} is the election's own: a backend runs its timers on it (back-off between
+   * reconnects, giving up on a silent stream) instead of starting threads, so that one thread
+   * serves any number of electors and a test's manual scheduler drives the watch too. Its tasks
+   * must not block.
+   *
    * @param listener told of each change; {@code null} means the Lease was deleted
+   * @param scheduler the election's scheduler, for the watch's timers
    * @return a handle that stops the watch, or {@code null} if this backend cannot watch
    */
-  default @Nullable Watch watch(ChangeListener listener) {
+  default @Nullable Watch watch(ChangeListener listener, Scheduler scheduler) {
     return null;
   }
 

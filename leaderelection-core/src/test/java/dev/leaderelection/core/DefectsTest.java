@@ -332,8 +332,8 @@ class DefectsTest {
     Delegating lock =
         new Delegating(inner) {
           @Override
-          public @Nullable Watch watch(ChangeListener listener) {
-            return watches.incrementAndGet() == 1 ? inner.watch(listener) : () -> {};
+          public @Nullable Watch watch(ChangeListener listener, Scheduler scheduler) {
+            return watches.incrementAndGet() == 1 ? inner.watch(listener, scheduler) : () -> {};
           }
         };
     LeaderElector a = elector(lease.lock("a"), clock).build();
@@ -449,7 +449,7 @@ class DefectsTest {
     }
 
     @Override
-    public Watch watch(ChangeListener listener) {
+    public Watch watch(ChangeListener listener, Scheduler scheduler) {
       return () -> {};
     }
   }

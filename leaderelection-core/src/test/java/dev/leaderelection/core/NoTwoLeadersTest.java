@@ -200,12 +200,13 @@ class NoTwoLeadersTest {
     }
 
     @Override
-    public @Nullable Watch watch(ChangeListener listener) {
+    public @Nullable Watch watch(ChangeListener listener, Scheduler scheduler) {
       if (!watchable) {
         return null;
       }
       // watch events are delayed too, and may arrive out of step with reads
-      return delegate.watch(r -> clock.schedule(() -> listener.leaseChanged(r), delay(1500)));
+      return delegate.watch(
+          r -> clock.schedule(() -> listener.leaseChanged(r), delay(1500)), scheduler);
     }
 
     private Duration delay(int maxMillis) {

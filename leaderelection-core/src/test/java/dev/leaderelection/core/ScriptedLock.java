@@ -84,14 +84,14 @@ final class ScriptedLock implements LeaseLock {
   int watchesOpen;
 
   @Override
-  public @Nullable Watch watch(ChangeListener listener) {
+  public @Nullable Watch watch(ChangeListener listener, Scheduler scheduler) {
     watcher = listener;
     if (!watchable) {
       return null;
     }
     watchesOpened++;
     watchesOpen++;
-    Watch inner = watchOf(listener);
+    Watch inner = watchOf(listener, scheduler);
     java.util.concurrent.atomic.AtomicBoolean closed =
         new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {
@@ -104,7 +104,7 @@ final class ScriptedLock implements LeaseLock {
     };
   }
 
-  private @Nullable Watch watchOf(ChangeListener listener) {
+  private @Nullable Watch watchOf(ChangeListener listener, Scheduler scheduler) {
     return delegate.watch(
         new ChangeListener() {
           @Override
@@ -118,7 +118,8 @@ final class ScriptedLock implements LeaseLock {
           public void watchHealthChanged(boolean healthy) {
             listener.watchHealthChanged(healthy);
           }
-        });
+        },
+        scheduler);
   }
 
   private <T> CompletionStage<T> run(

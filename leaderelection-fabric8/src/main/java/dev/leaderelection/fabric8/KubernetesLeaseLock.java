@@ -5,6 +5,7 @@ import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.core.Scheduler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.RequestConfig;
 import io.fabric8.kubernetes.client.RequestConfigBuilder;
@@ -243,11 +244,11 @@ public final class KubernetesLeaseLock implements LeaseLock {
   }
 
   @Override
-  public @Nullable Watch watch(ChangeListener listener) {
+  public @Nullable Watch watch(ChangeListener listener, Scheduler scheduler) {
     if (!watchEnabled) {
       return null;
     }
-    return LeaseWatcher.start(this, listener);
+    return LeaseWatcher.start(this, listener, scheduler);
   }
 
   // ---- shared with LeaseWatcher ----------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.leaderelection.fabric8;
 import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.core.Scheduler;
 import io.fabric8.kubernetes.client.http.AsyncBody;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
@@ -41,6 +42,7 @@ final class LeaseWatcher implements LeaseLock.Watch {
   private final KubernetesLeaseLock lock;
   private final LeaseLock.ChangeListener listener;
   private final String selector;
+  private final Scheduler scheduler;
 
   // Guarded by this.
   private boolean closed;
@@ -58,14 +60,17 @@ final class LeaseWatcher implements LeaseLock.Watch {
   private volatile @Nullable String pushedVersion;
   private volatile boolean pushedPresent;
 
-  private LeaseWatcher(KubernetesLeaseLock lock, LeaseLock.ChangeListener listener) {
+  private LeaseWatcher(
+      KubernetesLeaseLock lock, LeaseLock.ChangeListener listener, Scheduler scheduler) {
     this.lock = lock;
+    this.scheduler = scheduler;
     this.listener = listener;
     this.selector = "fieldSelector=metadata.name%3D" + lock.name();
   }
 
-  static LeaseWatcher start(KubernetesLeaseLock lock, LeaseLock.ChangeListener listener) {
-    LeaseWatcher w = new LeaseWatcher(lock, listener);
+  static LeaseWatcher start(
+      KubernetesLeaseLock lock, LeaseLock.ChangeListener listener, Scheduler scheduler) {
+    LeaseWatcher w = new LeaseWatcher(lock, listener, scheduler);
     w.list();
     return w;
   }
@@ -421,7 +426,7 @@ final class LeaseWatcher implements LeaseLock.Watch {
       delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
       generation++; // whatever was running is superseded
     }
-    CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, Runnable::run).execute(next);
+    var unusedTimer = scheduler.schedule(next, Duration.ofMillis(delay));
   }
 
   /** Splits the byte stream into lines and hands each complete one to {@link #onEvent}. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.core.Scheduler;
 import dev.leaderelection.testkit.LocalControlPlane;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import dev.leaderelection.testkit.TcpRelay;
@@ -86,7 +87,8 @@ class LeaseWatchIT {
     KubernetesLeaseLock writer = lock(admin, "writer");
     LeaseRecord r = await(writer.create(held("writer", null), T));
     Events events = new Events();
-    try (LeaseLock.Watch w = Objects.requireNonNull(lock(admin, "watcher").watch(events))) {
+    try (LeaseLock.Watch w =
+        Objects.requireNonNull(lock(admin, "watcher").watch(events, Scheduler.shared()))) {
       // The initial list reports the current record.
       assertThat(events.next(T)).contains(r);
       long t0 = System.nanoTime();
@@ -112,7 +114,8 @@ class LeaseWatchIT {
   @Test
   void aLeaseCreatedAfterTheWatchStartedIsPushed() throws Exception {
     Events events = new Events();
-    try (LeaseLock.Watch w = Objects.requireNonNull(lock(admin, "watcher").watch(events))) {
+    try (LeaseLock.Watch w =
+        Objects.requireNonNull(lock(admin, "watcher").watch(events, Scheduler.shared()))) {
       Thread.sleep(300); // let the list find nothing (nothing is pushed for an absent Lease)
       assertThat(events.queue).isEmpty();
       LeaseRecord created = await(lock(admin, "writer").create(held("writer", null), T));
@@ -125,7 +128,8 @@ class LeaseWatchIT {
     KubernetesLeaseLock writer = lock(admin, "writer");
     LeaseRecord r = await(writer.create(held("writer", null), T));
     Events events = new Events();
-    LeaseLock.Watch w = Objects.requireNonNull(lock(admin, "watcher").watch(events));
+    LeaseLock.Watch w =
+        Objects.requireNonNull(lock(admin, "watcher").watch(events, Scheduler.shared()));
     assertThat(events.next(T)).contains(r);
     w.close();
     w.close(); // idempotent
@@ -142,7 +146,7 @@ class LeaseWatchIT {
                 .namespace(ns)
                 .watch(false)
                 .build()
-                .watch(current -> {}))
+                .watch(current -> {}, Scheduler.shared()))
         .isNull();
   }
 
@@ -151,7 +155,8 @@ class LeaseWatchIT {
     KubernetesLeaseLock writer = lock(admin, "writer");
     LeaseRecord r = await(writer.create(held("writer", null), T));
     Events events = new Events();
-    try (LeaseLock.Watch w = Objects.requireNonNull(lock(admin, "watcher").watch(events))) {
+    try (LeaseLock.Watch w =
+        Objects.requireNonNull(lock(admin, "watcher").watch(events, Scheduler.shared()))) {
       assertThat(events.next(T)).contains(r);
       cp.restartApiServer();
       LeaseRecord current = await(writer.get(T)).orElseThrow();
@@ -168,7 +173,8 @@ class LeaseWatchIT {
     Events events = new Events();
     try (TcpRelay relay = TcpRelay.to(cluster.apiServerUrl());
         KubernetesClient c = It.client(It.withUrl(cluster.adminConfig(), relay.url()));
-        LeaseLock.Watch w = Objects.requireNonNull(lock(c, "watcher").watch(events))) {
+        LeaseLock.Watch w =
+            Objects.requireNonNull(lock(c, "watcher").watch(events, Scheduler.shared()))) {
       assertThat(events.next(T)).contains(r);
       relay.cut(TcpRelay.CutMode.RESET);
       LeaseRecord during = await(writer.update(held("during-cut", r.version()), T));

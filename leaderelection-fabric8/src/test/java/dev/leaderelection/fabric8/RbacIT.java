@@ -9,6 +9,7 @@ import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.core.Scheduler;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import dev.leaderelection.testkit.TestCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -52,7 +53,9 @@ class RbacIT {
       LinkedBlockingQueue<String> seen = new LinkedBlockingQueue<>();
       try (LeaseLock.Watch w =
           Objects.requireNonNull(
-              lock.watch(r -> seen.add(r == null ? "<deleted>" : "" + r.holderIdentity())))) {
+              lock.watch(
+                  r -> seen.add(r == null ? "<deleted>" : "" + r.holderIdentity()),
+                  Scheduler.shared()))) {
         assertThat(It.read(lock)).isEmpty();
         LeaseRecord created = await(lock.create(held("sa", null), T));
         LeaseRecord renewed = await(lock.update(held("sa", created.version()), T));
@@ -98,7 +101,7 @@ class RbacIT {
     It.grant(admin, ns, "no-watch", "get", "create", "update");
     try (KubernetesClient sa = cluster.serviceAccountClient(ns, "no-watch")) {
       KubernetesLeaseLock lock = KubernetesLeaseLock.builder(sa).name("app").build();
-      try (LeaseLock.Watch w = Objects.requireNonNull(lock.watch(r -> {}))) {
+      try (LeaseLock.Watch w = Objects.requireNonNull(lock.watch(r -> {}, Scheduler.shared()))) {
         LeaseRecord created = await(lock.create(held("sa", null), T));
         await(lock.update(held("sa", created.version()), T));
         assertThat(w).isNotNull();

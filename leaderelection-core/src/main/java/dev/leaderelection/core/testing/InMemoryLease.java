@@ -3,6 +3,7 @@ package dev.leaderelection.core.testing;
 import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.core.Scheduler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -148,7 +149,7 @@ public final class InMemoryLease {
     }
 
     @Override
-    public Watch watch(ChangeListener listener) {
+    public Watch watch(ChangeListener listener, Scheduler scheduler) {
       watchers.add(listener);
       // As a Kubernetes watch after its initial list: the current record first, then "delivering".
       current().ifPresent(listener::leaseChanged);
