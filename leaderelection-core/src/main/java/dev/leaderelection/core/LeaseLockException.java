@@ -83,4 +83,22 @@ public class LeaseLockException extends RuntimeException {
   public boolean isConflict() {
     return reason == Reason.CONFLICT;
   }
+
+  /**
+   * The failure a failed stage carries: {@code error} without the {@link
+   * java.util.concurrent.CompletionException} and {@link java.util.concurrent.ExecutionException}
+   * wrappers that {@code join()}, {@code get()} and dependent stages add.
+   *
+   * @param error what a stage failed with
+   * @return the innermost cause that is not such a wrapper
+   */
+  public static Throwable unwrap(Throwable error) {
+    Throwable e = error;
+    while ((e instanceof java.util.concurrent.CompletionException
+            || e instanceof java.util.concurrent.ExecutionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
 }

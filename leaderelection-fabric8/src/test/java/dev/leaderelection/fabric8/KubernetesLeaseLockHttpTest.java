@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -255,18 +254,25 @@ class KubernetesLeaseLockHttpTest {
   }
 
   @Test
-  void malformedFieldsReadAsNullInsteadOfFailing() throws Exception {
+  void oddButValidFieldsReadAsTheyAreAndAnAnswerNoApiServerGivesIsInvalid() throws Exception {
     handler =
         ex ->
             respond(
                 ex,
                 200,
                 lease(
-                    "7",
-                    "{\"holderIdentity\":\"x\",\"leaseDurationSeconds\":\"15\",\"acquireTime\":"
-                        + "\"yesterday\",\"renewTime\":null,\"leaseTransitions\":-2}"));
-    Optional<LeaseRecord> r = value(lock().get(T));
-    assertThat(r).contains(new LeaseRecord("x", null, null, null, -2, null, null, "7"));
+                    "7", "{\"holderIdentity\":\"x\",\"renewTime\":null,\"leaseTransitions\":-2}"));
+    assertThat(value(lock().get(T)))
+        .contains(new LeaseRecord("x", null, null, null, -2, null, null, "7"));
+    // The API server validates Leases and writes times canonically; a body that breaks the schema
+    // comes from something else and must not be taken for a Lease (nor for an empty one).
+    handler =
+        ex ->
+            respond(
+                ex, 200, lease("7", "{\"holderIdentity\":\"x\",\"acquireTime\":\"yesterday\"}"));
+    LeaseLockException e = failure(lock().get(T));
+    assertThat(e.reason()).isEqualTo(Reason.INVALID);
+    assertThat(e.getMessage()).contains("with a body that is not a Lease").contains("127.0.0.1");
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.core.Scheduler;
+import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import dev.leaderelection.testkit.TestCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -79,8 +80,11 @@ class RbacIT {
           .contains("user \"system:serviceaccount:" + ns + ":no-update\"")
           .contains("may not update Lease " + ns + "/app")
           .contains("namespace \"" + ns + "\"")
-          .contains("apiGroups: [\"coordination.k8s.io\"], resources: [\"leases\"]")
-          .contains("verbs: [\"get\", \"create\", \"update\"]")
+          .contains(LeaseRbac.rulesInline("app"))
+          .contains(
+              String.join(
+                  " && ",
+                  LeaseRbac.kubectl(ns, "app", "system:serviceaccount:" + ns + ":no-update")))
           .contains("--serviceaccount=" + ns + ":no-update");
       System.err.println("[rbac] " + e.getMessage());
     }

@@ -2,7 +2,6 @@ package dev.leaderelection.spring;
 
 import dev.leaderelection.core.LeaseIdentity;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
-import dev.leaderelection.spring.LeaderElectionProperties.RbacCheck;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -188,15 +187,8 @@ public final class LeaderElectionAutoConfiguration {
     }
 
     @Bean
-    ManagedLeaderElections.StartupCheck leaseRbacSelfCheck(
-        ObjectProvider<KubernetesClient> client, LeaderElectionProperties properties) {
-      RbacCheck mode = properties.getRbacCheck();
-      return (election, lock) -> {
-        KubernetesClient c = client.getIfUnique();
-        if (mode != RbacCheck.OFF && c != null) {
-          new RbacSelfCheck(c, mode).check(election, lock);
-        }
-      };
+    ManagedLeaderElections.StartupCheck leaseRbacSelfCheck(LeaderElectionProperties properties) {
+      return new RbacSelfCheck(properties.getRbacCheck());
     }
   }
 

@@ -170,6 +170,13 @@ final class ManagedLeaderElection implements LeaderElection {
     Tracker t = tracker;
     boolean believesLeading = t.believedTerm != null;
     Instant lastRenewal = believesLeading ? t.lastRenewal : null;
+    if (lastRenewal == null && e.isLeader()) {
+      // The term began and its listeners have not been told yet: it began at its acquisition.
+      lastRenewal =
+          e.currentLeadership()
+              .map(l -> Instant.now().minusNanos(Math.max(0, nowNanos - l.validFromNanos())))
+              .orElse(null);
+    }
     Duration since = believesLeading ? Duration.ofNanos(nowNanos - t.lastRenewalNanos) : null;
     boolean wedged =
         believesLeading

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderelection.core.Leadership.EndReason;
+import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import dev.leaderelection.testkit.TestCluster;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
@@ -207,12 +208,13 @@ class LeaderElectionSpringIT {
                 + " in namespace '"
                 + ns
                 + "' (Lease 'orders').")
-        .hasStackTraceContaining("verbs: [\"get\", \"create\", \"update\", \"list\", \"watch\"]")
+        .hasStackTraceContaining(LeaseRbac.rulesYaml("orders"))
+        .hasStackTraceContaining("resourceNames: [\"orders\"]")
         .hasStackTraceContaining(
             "kubectl -n "
                 + ns
-                + " create role leader-election --verb=get,create,update,list,watch"
-                + " --resource=leases.coordination.k8s.io")
+                + " create role leader-election-orders --verb=get,update,list,watch"
+                + " --resource=leases.coordination.k8s.io --resource-name=orders")
         .hasStackTraceContaining("--serviceaccount=" + ns + ":nobody")
         .hasStackTraceContaining("leaderelection.rbac-check=warn");
   }

@@ -1,0 +1,176 @@
+package dev.leaderelection.fabric8;
+
+import dev.leaderelection.core.LeaseLockException;
+import dev.leaderelection.core.LeaseLockException.Reason;
+import dev.leaderelection.core.Scheduler;
+import dev.leaderelection.core.kubernetes.LeaseErrors;
+import io.fabric8.kubernetes.api.model.Status;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.RequestConfig;
+import io.fabric8.kubernetes.client.RequestConfigBuilder;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The HTTP calls of one Lease: each sent once, abandoned when its time passes, its answer read with
+ * fabric8's typed model and its failure worded by {@link LeaseErrors}.
+ */
+final class Fabric8Calls {
+  static final String JSON = "application/json";
+
+  /** How much later than the call's own timeout the HTTP client drops the connection. */
+  private static final long ABORT_MARGIN_MS = 100;
+
+  final HttpClient http;
+  final KubernetesSerialization json;
+  final String apiServer;
+  final LeaseErrors errors;
+
+  Fabric8Calls(KubernetesClient client, String namespace, String name) {
+    // A client derived with no retries shares the connections of the user's client.
+    this.http = client.getHttpClient().newBuilder().tag(noRetries(client, null)).build();
+    this.json = client.getKubernetesSerialization();
+    String master = client.getMasterUrl().toString();
+    this.apiServer = master.endsWith("/") ? master.substring(0, master.length() - 1) : master;
+    this.errors =
+        new LeaseErrors(
+            apiServer, namespace, name, "KubernetesLeaseLock.builder(client).namespace(...)");
+  }
+
+  /**
+   * The client's request settings with fabric8's own retries off. fabric8 retries 5xx, 429 and I/O
+   * errors with back-off by default; a hidden retry can keep a leader past its deadline, so this
+   * library's requests are made exactly once (the only repeat fabric8 still makes is one after a
+   * {@code 401}, with a re-read token, within the same timeout).
+   *
+   * @param timeout the request timeout to set, or {@code null} to keep the client's
+   */
+  static RequestConfig noRetries(KubernetesClient client, @Nullable Duration timeout) {
+    RequestConfigBuilder b =
+        new RequestConfigBuilder(client.getConfiguration().getRequestConfig())
+            .withRequestRetryBackoffLimit(0);
+    if (timeout != null) {
+      b.withRequestTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    }
+    return b.build();
+  }
+
+  /**
+   * A request whose connection the HTTP client drops shortly after {@code timeout}. The call ends
+   * at {@code timeout} exactly (see {@link #call}); the margin only makes it end as a {@link
+   * Reason#TIMEOUT} rather than as the HTTP client's own failure.
+   */
+  HttpRequest.Builder request(String url, Duration timeout) {
+    return http.newHttpRequestBuilder()
+        .uri(url)
+        .header("Accept", JSON)
+        .timeout(Math.max(1, timeout.toMillis()) + ABORT_MARGIN_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Sends {@code req} once and maps the answer; fails with {@link Reason#TIMEOUT} when {@code
+   * timeout} passes first, timed by {@code timer} or, without one, the JDK's shared delay thread.
+   * {@code onResponse} may throw a {@link LeaseLockException}.
+   */
+  <T> CompletableFuture<T> call(
+      String verb,
+      HttpRequest req,
+      Duration timeout,
+      @Nullable Scheduler timer,
+      Function<HttpResponse<String>, T> onResponse) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    if (timeout.isNegative() || timeout.isZero()) {
+      result.completeExceptionally(errors.timeout(verb, timeout));
+      return result;
+    }
+    CompletableFuture<HttpResponse<String>> sent;
+    try {
+      sent = http.sendAsync(req, String.class);
+    } catch (RuntimeException e) {
+      result.completeExceptionally(errors.transport(verb, e));
+      return result;
+    }
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    var unusedSent =
+        sent.whenComplete(
+            (resp, err) -> {
+              if (err != null) {
+                answer.completeExceptionally(errors.transport(verb, err));
+                return;
+              }
+              try {
+                answer.complete(onResponse.apply(resp));
+              } catch (LeaseLockException e) {
+                answer.completeExceptionally(e);
+              } catch (RuntimeException e) {
+                answer.completeExceptionally(errors.unreadable(verb, e));
+              }
+            });
+    if (timer != null) {
+      Scheduler.Cancellable t =
+          timer.schedule(() -> answer.completeExceptionally(new TimeoutException()), timeout);
+      var unused = answer.whenComplete((v, e) -> t.cancel());
+    } else {
+      // orTimeout cancels its timer when the answer comes first
+      var unused = answer.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    var unusedDone =
+        answer.whenComplete(
+            (value, err) -> {
+              if (err == null) {
+                result.complete(value);
+              } else if (LeaseLockException.unwrap(err) instanceof TimeoutException) {
+                sent.cancel(true);
+                result.completeExceptionally(errors.timeout(verb, timeout));
+              } else {
+                result.completeExceptionally(LeaseLockException.unwrap(err));
+              }
+            });
+    return result;
+  }
+
+  /** Parses a success answer's body as {@code type}, or fails with {@link Reason#INVALID}. */
+  <T> T read(String verb, @Nullable String body, Class<T> type) {
+    if (body == null || body.isBlank()) {
+      throw errors.unreadable(verb, null);
+    }
+    try {
+      return json.unmarshal(body, type);
+    } catch (RuntimeException e) {
+      throw errors.unreadable(verb, e);
+    }
+  }
+
+  /** The exception for an answer that is not a success; its body is a {@code Status} if any. */
+  LeaseLockException failure(String verb, int code, @Nullable String body, HttpResponse<?> resp) {
+    Status status = null;
+    if (body != null && body.trim().startsWith("{")) {
+      try {
+        status = json.unmarshal(body, Status.class);
+      } catch (RuntimeException e) {
+        // not a Status; the code alone tells what happened
+      }
+    }
+    return failure(verb, code, status, resp.header("Retry-After"));
+  }
+
+  LeaseLockException failure(
+      String verb, int code, @Nullable Status status, @Nullable String retryAfter) {
+    var details = status == null ? null : status.getDetails();
+    return errors.fromStatus(
+        verb,
+        code,
+        status == null ? null : status.getMessage(),
+        details == null ? null : details.getKind(),
+        retryAfter,
+        details == null ? null : details.getRetryAfterSeconds());
+  }
+}
