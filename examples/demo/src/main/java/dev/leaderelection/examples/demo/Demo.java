@@ -156,7 +156,11 @@ public final class Demo {
       detail("%s/%s", o.getKind().toLowerCase(Locale.ROOT), o.getMetadata().getName());
       if (o instanceof Role role) {
         for (PolicyRule r : role.getRules()) {
-          detail("    rule: %s %s", r.getResources(), r.getVerbs());
+          detail(
+              "    rule: %s%s %s",
+              r.getResources(),
+              r.getResourceNames().isEmpty() ? "" : " named " + r.getResourceNames(),
+              r.getVerbs());
         }
       }
     }

@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** What the manifests in {@code k8s/} promise, checked without a cluster. */
@@ -43,18 +45,47 @@ class ManifestsTest {
     return found.get(0);
   }
 
+  /**
+   * Every (API group, resource, name, verb) the Role allows, as {@code "group/resource/name:verb"};
+   * a rule without resourceNames allows every name ({@code *}).
+   */
+  static Set<String> grants(Role role) {
+    Set<String> out = new TreeSet<>();
+    for (PolicyRule r : role.getRules()) {
+      List<String> names = r.getResourceNames().isEmpty() ? List.of("*") : r.getResourceNames();
+      for (String group : r.getApiGroups()) {
+        for (String resource : r.getResources()) {
+          for (String name : names) {
+            for (String verb : r.getVerbs()) {
+              out.add(group + "/" + resource + "/" + name + ":" + verb);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   @Test
-  void roleGrantsExactlyTheLeaseVerbsOfTheStarterAndTheConfigMapVerbsOfTheJob() throws IOException {
+  void roleGrantsTheLeaseAndConfigMapVerbsOnTheirOneObjectAndOnlyCreateWithoutAName()
+      throws IOException {
     Role role = only(load("rbac.yaml"), Role.class);
-    assertThat(role.getRules()).hasSize(2);
-    PolicyRule leases = role.getRules().get(0);
-    assertThat(leases.getApiGroups()).containsExactly("coordination.k8s.io");
-    assertThat(leases.getResources()).containsExactly("leases");
-    assertThat(leases.getVerbs())
-        .containsExactlyInAnyOrder("get", "create", "update", "list", "watch");
-    PolicyRule configMaps = role.getRules().get(1);
-    assertThat(configMaps.getResources()).containsExactly("configmaps");
-    assertThat(configMaps.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
+    assertThat(grants(role))
+        .containsExactlyInAnyOrder(
+            "coordination.k8s.io/leases/spring-boot-worker:get",
+            "coordination.k8s.io/leases/spring-boot-worker:update",
+            "coordination.k8s.io/leases/spring-boot-worker:list",
+            "coordination.k8s.io/leases/spring-boot-worker:watch",
+            "coordination.k8s.io/leases/*:create",
+            "/configmaps/worker-output:get",
+            "/configmaps/worker-output:update",
+            "/configmaps/*:create");
+    // The names are the ones the application uses: the Lease is spring.application.name.
+    String yaml = Files.readString(Path.of("src/main/resources/application.yaml"));
+    assertThat(yaml)
+        .containsPattern("(?m)^    name: spring-boot-worker\\b")
+        .containsPattern("(?m)^  output-configmap: worker-output\\b");
+    assertThat(yaml).doesNotContain("lease-name:");
   }
 
   @Test
