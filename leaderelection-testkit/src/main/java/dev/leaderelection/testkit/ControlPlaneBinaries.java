@@ -42,7 +42,8 @@ final class ControlPlaneBinaries {
 
   /**
    * The binaries: from the environment variables {@code KUBE_APISERVER} and {@code ETCD} if both
-   * are set, else from {@code controlplane/build.sh} (which builds them if missing; that needs Go).
+   * are set (and {@code KUBECTL}, if set), else from {@code controlplane/build.sh} (which builds
+   * them if missing; that needs Go).
    *
    * @throws IllegalStateException if they cannot be had, with what to install
    */
@@ -65,7 +66,9 @@ final class ControlPlaneBinaries {
         throw new IllegalStateException(
             "KUBE_APISERVER=" + api + " and ETCD=" + etcd + " must both be executable files");
       }
-      return new Paths3(a, e, null);
+      String kubectl = System.getenv("KUBECTL");
+      return new Paths3(
+          a, e, kubectl == null || kubectl.isBlank() ? null : Paths.get(kubectl).toAbsolutePath());
     }
     Path dir;
     try {

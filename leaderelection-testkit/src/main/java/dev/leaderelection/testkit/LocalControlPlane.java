@@ -13,9 +13,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
@@ -50,10 +54,13 @@ import org.jspecify.annotations.Nullable;
  * Without Go it fails with an {@link IllegalStateException} saying what to install: integration
  * tests fail loudly, they never skip.
  *
- * <p>Logs, keys and the etcd data live under the directory given to {@link #start(Path)}. The
- * processes are stopped by {@link #close()}, by a JVM shutdown hook, and, if the JVM is killed with
- * SIGKILL, by a watchdog shell that polls this JVM's pid. A later start in the same directory also
- * kills anything an earlier run left there.
+ * <p>Logs, keys and the etcd data live under the directory given to {@link #start(Path)}, which is
+ * made accessible to its owner only ({@code 0700}, where the file system has POSIX permissions);
+ * the files holding credentials (the admin token in {@code tokens.csv}, the {@link
+ * #kubeconfigFile() kubeconfig} and the service-account signing key {@code pki/sa.key}) are {@code
+ * 0600}. The processes are stopped by {@link #close()}, by a JVM shutdown hook, and, if the JVM is
+ * killed with SIGKILL, by a watchdog shell that polls this JVM's pid. A later start in the same
+ * directory also kills anything an earlier run left there.
  *
  * <p>Failure injection: {@link #restartApiServer()}, {@link #stopApiServer()}/{@link
  * #startApiServer()}, {@link #pauseApiServer()}/{@link #resumeApiServer()} (SIGSTOP/SIGCONT: the
@@ -137,7 +144,7 @@ public final class LocalControlPlane implements TestCluster {
     LocalControlPlane cp;
     try {
       Path abs = dir.toAbsolutePath().normalize();
-      Files.createDirectories(abs);
+      createPrivateDirectory(abs);
       ManagedProcess.killStale(abs.resolve("kube-apiserver.pid"), "kube-apiserver");
       ManagedProcess.killStale(abs.resolve("etcd.pid"), "etcd");
       cp = new LocalControlPlane(abs, binaries, timeout);
@@ -156,11 +163,8 @@ public final class LocalControlPlane implements TestCluster {
 
   private void init() {
     try {
-      Files.createDirectories(dir.resolve("pki"));
-      Files.writeString(
-          dir.resolve("tokens.csv"),
-          adminToken + ",admin,admin-uid,\"system:masters\"\n",
-          StandardCharsets.UTF_8);
+      createPrivateDirectory(dir.resolve("pki"));
+      writePrivate(dir.resolve("tokens.csv"), adminToken + ",admin,admin-uid,\"system:masters\"\n");
       writeServiceAccountKeys();
       deleteTree(dir.resolve("etcd-data"));
     } catch (IOException e) {
@@ -180,8 +184,8 @@ public final class LocalControlPlane implements TestCluster {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    Files.writeString(dir.resolve("pki/sa.key"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
-    Files.writeString(dir.resolve("pki/sa.pub"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
+    writePrivate(dir.resolve("pki/sa.key"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
+    writePrivate(dir.resolve("pki/sa.pub"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
   }
 
   private static String pem(String type, byte[] der) {
@@ -259,6 +263,73 @@ public final class LocalControlPlane implements TestCluster {
   @Override
   public Path kubeconfigFile() {
     return dir.resolve("kubeconfig");
+  }
+
+  /**
+   * The {@code kubectl} built with kube-apiserver (the same Kubernetes version).
+   *
+   * @return its absolute path
+   * @throws IllegalStateException if it is not known: the binaries came from {@code KUBE_APISERVER}
+   *     and {@code ETCD} without {@code KUBECTL}
+   */
+  public Path kubectl() {
+    Path k = binaries.kubectl();
+    if (k == null || !Files.isExecutable(k)) {
+      throw new IllegalStateException(
+          "no kubectl: KUBE_APISERVER and ETCD are set but KUBECTL is not (or is not executable);"
+              + " set KUBECTL to a kubectl binary, or unset all three to use controlplane/build.sh,"
+              + " which builds kubectl with kube-apiserver");
+    }
+    return k;
+  }
+
+  /**
+   * Runs {@code kubectl} with the admin {@link #kubeconfigFile() kubeconfig} and waits for it (at
+   * most 60 s).
+   *
+   * @param args the arguments after {@code kubectl}, such as {@code ["-n", "ns", "get", "leases"]}
+   * @return what it printed on standard output
+   * @throws IllegalStateException if it exits with another code than 0 (the message has its output)
+   *     or does not exit in time
+   */
+  public String kubectl(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(kubectl().toString());
+    cmd.add("--kubeconfig=" + kubeconfigFile());
+    cmd.addAll(args);
+    try {
+      Path out = Files.createTempFile(dir, "kubectl-", ".out");
+      try {
+        Process p =
+            new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IllegalStateException("kubectl did not exit within 60 s: " + args);
+        }
+        String printed = Files.readString(out, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+          throw new IllegalStateException(
+              "kubectl "
+                  + String.join(" ", args)
+                  + " exited with "
+                  + p.exitValue()
+                  + ":\n"
+                  + printed);
+        }
+        return printed;
+      } finally {
+        Files.deleteIfExists(out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running kubectl", e);
+    }
   }
 
   /**
@@ -520,7 +591,7 @@ public final class LocalControlPlane implements TestCluster {
               + "    cluster: local\n"
               + "    user: admin\n"
               + "current-context: local\n";
-      Files.writeString(kubeconfigFile(), yaml, StandardCharsets.UTF_8);
+      writePrivate(kubeconfigFile(), yaml);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -537,6 +608,39 @@ public final class LocalControlPlane implements TestCluster {
       throw new IllegalStateException(name + " is not running");
     }
     return p;
+  }
+
+  private static final boolean POSIX =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+
+  /** Creates {@code d} (and missing parents) and makes it accessible to its owner only. */
+  private static void createPrivateDirectory(Path d) throws IOException {
+    Files.createDirectories(d);
+    if (POSIX) {
+      Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /**
+   * Writes {@code content} to {@code file}, readable and writable by its owner only; the
+   * permissions are set before anything is written.
+   */
+  private static void writePrivate(Path file, String content) throws IOException {
+    if (POSIX) {
+      Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+      try {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
+      } catch (FileAlreadyExistsException e) {
+        Files.setPosixFilePermissions(file, ownerOnly);
+      }
+    }
+    Files.writeString(
+        file,
+        content,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE);
   }
 
   private static int freePort() throws IOException {

@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +53,31 @@ class LocalControlPlaneIT {
               KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403))
           .hasMessageContaining("system:serviceaccount:" + ns + ":nobody");
     }
+  }
+
+  @Test
+  void theDirectoryAndTheCredentialFilesAreAccessibleToTheirOwnerOnly(LocalControlPlane cp)
+      throws IOException {
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cp.directory())))
+        .as("%s", cp.directory())
+        .isEqualTo("rwx------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(cp.directory().resolve("pki"))))
+        .isEqualTo("rwx------");
+    for (Path secret :
+        List.of(
+            cp.directory().resolve("tokens.csv"),
+            cp.kubeconfigFile(),
+            cp.directory().resolve("pki/sa.key"))) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)))
+          .as("%s", secret)
+          .isEqualTo("rw-------");
+    }
+    // The files are still what the API server and kubectl read.
+    assertThat(Files.readString(cp.directory().resolve("tokens.csv"))).contains(cp.adminToken());
+    assertThat(cp.kubectl(List.of("get", "namespace", "default", "-o", "name")).trim())
+        .isEqualTo("namespace/default");
   }
 
   @Test

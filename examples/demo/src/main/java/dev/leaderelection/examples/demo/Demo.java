@@ -15,8 +15,10 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -156,7 +158,11 @@ public final class Demo {
       detail("%s/%s", o.getKind().toLowerCase(Locale.ROOT), o.getMetadata().getName());
       if (o instanceof Role role) {
         for (PolicyRule r : role.getRules()) {
-          detail("    rule: %s %s", r.getResources(), r.getVerbs());
+          detail(
+              "    rule: %s%s %s",
+              r.getResources(),
+              r.getResourceNames().isEmpty() ? "" : " named " + r.getResourceNames(),
+              r.getVerbs());
         }
       }
     }
@@ -395,6 +401,13 @@ public final class Demo {
               + name
               + "\n";
       Path file = dir.resolve(name + ".kubeconfig");
+      // It holds a ServiceAccount token: readable by its owner only, before the token is written.
+      if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+        Files.deleteIfExists(file);
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
       Files.writeString(file, yaml, StandardCharsets.UTF_8);
       return file;
     } catch (IOException e) {

@@ -19,7 +19,9 @@ import org.jspecify.annotations.Nullable;
  * either it sees the newer token, or its update fails with a conflict because the newer leader
  * wrote in between.
  *
- * <p>Needs the verbs {@code get}, {@code create} and {@code update} on {@code configmaps}.
+ * <p>Needs the verbs {@code get} and {@code update} on this ConfigMap (a rule with {@code
+ * resourceNames}) and, for the first write, {@code create} on {@code configmaps} (which cannot be
+ * restricted to a name).
  */
 public final class FencedOutput {
 

@@ -19,6 +19,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** What the manifests in {@code k8s/} promise, checked without a cluster. */
@@ -36,21 +38,49 @@ class ManifestsTest {
     return found.get(0);
   }
 
+  /**
+   * Every (API group, resource, name, verb) the Role allows, as {@code "group/resource/name:verb"};
+   * a rule without resourceNames allows every name ({@code *}).
+   */
+  static Set<String> grants(Role role) {
+    Set<String> out = new TreeSet<>();
+    for (PolicyRule r : role.getRules()) {
+      List<String> names = r.getResourceNames().isEmpty() ? List.of("*") : r.getResourceNames();
+      for (String group : r.getApiGroups()) {
+        for (String resource : r.getResources()) {
+          for (String name : names) {
+            for (String verb : r.getVerbs()) {
+              out.add(group + "/" + resource + "/" + name + ":" + verb);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   @Test
-  void roleGrantsExactlyTheLeaseVerbsOfTheFabric8BackendAndTheConfigMapVerbsOfTheWorker()
+  void roleGrantsTheLeaseAndConfigMapVerbsOnTheirOneObjectAndOnlyCreateWithoutAName()
       throws IOException {
     Role role = only(load("rbac.yaml"), Role.class);
-    assertThat(role.getRules()).hasSize(2);
-    PolicyRule leases = role.getRules().get(0);
-    assertThat(leases.getApiGroups()).containsExactly("coordination.k8s.io");
-    assertThat(leases.getResources()).containsExactly("leases");
-    // get/create/update: the election; list/watch: the Lease watch. No patch, no delete.
-    assertThat(leases.getVerbs())
-        .containsExactlyInAnyOrder("get", "create", "update", "list", "watch");
-    PolicyRule configMaps = role.getRules().get(1);
-    assertThat(configMaps.getApiGroups()).containsExactly("");
-    assertThat(configMaps.getResources()).containsExactly("configmaps");
-    assertThat(configMaps.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
+    // get/update: the election (fabric8 backend) and the fenced write; list/watch: the Lease watch
+    // (by fieldSelector=metadata.name). create cannot be restricted to a name. No patch, no delete.
+    assertThat(grants(role))
+        .containsExactlyInAnyOrder(
+            "coordination.k8s.io/leases/singleton-worker:get",
+            "coordination.k8s.io/leases/singleton-worker:update",
+            "coordination.k8s.io/leases/singleton-worker:list",
+            "coordination.k8s.io/leases/singleton-worker:watch",
+            "coordination.k8s.io/leases/*:create",
+            "/configmaps/worker-output:get",
+            "/configmaps/worker-output:update",
+            "/configmaps/*:create");
+    // The names are the ones the Deployment configures.
+    Map<String, EnvVar> env = env(container(only(load("deployment.yaml"), Deployment.class)));
+    assertThat(Objects.requireNonNull(env.get("LEASE_NAME")).getValue())
+        .isEqualTo("singleton-worker");
+    assertThat(Objects.requireNonNull(env.get("OUTPUT_CONFIGMAP")).getValue())
+        .isEqualTo("worker-output");
   }
 
   @Test

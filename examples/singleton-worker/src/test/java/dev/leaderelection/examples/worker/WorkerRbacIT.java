@@ -2,6 +2,7 @@ package dev.leaderelection.examples.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import dev.leaderelection.testkit.TestCluster;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -76,28 +78,49 @@ class WorkerRbacIT {
   }
 
   @Test
-  void theRoleGrantsTheLeaseAndConfigMapVerbsAndNothingElse(TestCluster cluster)
+  void theRoleGrantsTheVerbsOnTheWorkersOwnLeaseAndConfigMapAndNothingElse(TestCluster cluster)
       throws IOException {
     KubernetesClient admin = cluster.adminClient();
     String ns = cluster.createUniqueNamespace("rbac-sar");
     applyRbac(admin, ns);
     String user = "system:serviceaccount:" + ns + ":singleton-worker";
-    for (String verb : List.of("get", "create", "update", "list", "watch")) {
-      assertThat(allowed(admin, user, ns, "coordination.k8s.io", "leases", verb))
-          .as("leases %s", verb)
+    String lease = "coordination.k8s.io";
+    for (String verb : List.of("get", "update", "list", "watch")) {
+      assertThat(allowed(admin, user, ns, lease, "leases", "singleton-worker", verb))
+          .as("leases/singleton-worker %s", verb)
           .isTrue();
-    }
-    for (String verb : List.of("get", "create", "update")) {
-      assertThat(allowed(admin, user, ns, "", "configmaps", verb))
-          .as("configmaps %s", verb)
-          .isTrue();
-    }
-    for (String verb : List.of("delete", "patch", "deletecollection")) {
-      assertThat(allowed(admin, user, ns, "coordination.k8s.io", "leases", verb))
-          .as("leases %s", verb)
+      // Another election's Lease in the same namespace: not this worker's to read or take over.
+      assertThat(allowed(admin, user, ns, lease, "leases", "other-election", verb))
+          .as("leases/other-election %s", verb)
+          .isFalse();
+      // Nor the collection (a list or watch without fieldSelector=metadata.name).
+      assertThat(allowed(admin, user, ns, lease, "leases", null, verb))
+          .as("leases (all) %s", verb)
           .isFalse();
     }
-    assertThat(allowed(admin, user, "default", "coordination.k8s.io", "leases", "get"))
+    for (String verb : List.of("get", "update")) {
+      assertThat(allowed(admin, user, ns, "", "configmaps", "worker-output", verb))
+          .as("configmaps/worker-output %s", verb)
+          .isTrue();
+      assertThat(allowed(admin, user, ns, "", "configmaps", "kube-root-ca.crt", verb))
+          .as("configmaps/kube-root-ca.crt %s", verb)
+          .isFalse();
+    }
+    // create cannot be restricted to a name: it is allowed for the collection.
+    assertThat(allowed(admin, user, ns, lease, "leases", null, "create")).isTrue();
+    assertThat(allowed(admin, user, ns, "", "configmaps", null, "create")).isTrue();
+    for (String verb : List.of("delete", "patch", "deletecollection")) {
+      assertThat(allowed(admin, user, ns, lease, "leases", "singleton-worker", verb))
+          .as("leases %s", verb)
+          .isFalse();
+      assertThat(allowed(admin, user, ns, "", "configmaps", "worker-output", verb))
+          .as("configmaps %s", verb)
+          .isFalse();
+    }
+    assertThat(allowed(admin, user, ns, "", "configmaps", "worker-output", "list"))
+        .as("configmaps list")
+        .isFalse();
+    assertThat(allowed(admin, user, "default", lease, "leases", "singleton-worker", "get"))
         .as("leases in another namespace")
         .isFalse();
   }
@@ -169,12 +192,12 @@ class WorkerRbacIT {
                     + ":no-role\" may not get Lease "
                     + ns
                     + "/singleton-worker (HTTP 403)")
-            .contains("verbs: [\"get\", \"create\", \"update\"]")
+            .contains(LeaseRbac.rulesInline("singleton-worker"))
             .contains(
                 "kubectl -n "
                     + ns
-                    + " create role leader-election --verb=get,create,update,list,watch"
-                    + " --resource=leases.coordination.k8s.io")
+                    + " create role leader-election-singleton-worker --verb=get,update,list,watch"
+                    + " --resource=leases.coordination.k8s.io --resource-name=singleton-worker")
             .contains("--serviceaccount=" + ns + ":no-role");
         assertThat(w.elector().isLeader()).isFalse();
       } finally {
@@ -185,7 +208,13 @@ class WorkerRbacIT {
   }
 
   private static boolean allowed(
-      KubernetesClient admin, String user, String ns, String group, String resource, String verb) {
+      KubernetesClient admin,
+      String user,
+      String ns,
+      String group,
+      String resource,
+      @Nullable String name,
+      String verb) {
     SubjectAccessReview review =
         new SubjectAccessReviewBuilder()
             .withNewSpec()
@@ -196,6 +225,7 @@ class WorkerRbacIT {
             .withNamespace(ns)
             .withGroup(group)
             .withResource(resource)
+            .withName(name)
             .withVerb(verb)
             .endResourceAttributes()
             .endSpec()

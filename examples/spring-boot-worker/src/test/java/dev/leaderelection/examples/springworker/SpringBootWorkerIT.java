@@ -49,14 +49,14 @@ class SpringBootWorkerIT {
   static ConfigurableApplicationContext start(KubernetesClient client, String ns, String identity) {
     return new SpringApplicationBuilder(SpringBootWorker.class)
         .properties(
-            "server.port=0",
             "leaderelection.namespace=" + ns,
             "leaderelection.identity=" + identity,
             "worker.interval=200ms",
             "spring.lifecycle.timeout-per-shutdown-phase=10s")
         // The ServiceAccount's client instead of the auto-configured one.
         .initializers(ctx -> ctx.getBeanFactory().registerSingleton("kubernetesClient", client))
-        .run();
+        // Free ports, over application.yaml's (default properties would not override it).
+        .run("--server.port=0", "--management.server.port=0");
   }
 
   @Test
@@ -77,9 +77,22 @@ class SpringBootWorkerIT {
         ConfigMap out = await(() -> written(admin, ns, token), Duration.ofSeconds(10));
         assertThat(out.getData()).containsEntry("writer", "app-1");
 
-        String health = get(app1, "/actuator/health");
+        String health = get(app1, MANAGEMENT, "/actuator/health");
         assertThat(health).contains("\"leaderElection\"").contains("\"role\":\"leader\"");
-        String prometheus = get(app1, "/actuator/prometheus");
+        // The application port tells nothing about the election: no actuator there, and the probes'
+        // extra paths show no details.
+        assertThat(status(app1, APPLICATION, "/actuator/health")).isEqualTo(404);
+        assertThat(status(app1, APPLICATION, "/actuator/prometheus")).isEqualTo(404);
+        for (String probe : java.util.List.of("/livez", "/readyz")) {
+          assertThat(status(app1, APPLICATION, probe)).as(probe).isEqualTo(200);
+          assertThat(get(app1, APPLICATION, probe))
+              .as(probe)
+              .contains("\"UP\"")
+              .doesNotContain("app-1")
+              .doesNotContain("leaderElection")
+              .doesNotContain(ns);
+        }
+        String prometheus = get(app1, MANAGEMENT, "/actuator/prometheus");
         assertThat(prometheus.lines().filter(l -> l.startsWith("leaderelection_leader{")))
             .singleElement()
             .satisfies(l -> assertThat(l).endsWith(" 1.0"));
@@ -88,8 +101,8 @@ class SpringBootWorkerIT {
         LeaderElection e2 = app2.getBean(LeaderElection.class);
         await(() -> e2.currentLeader().filter("app-1"::equals), seconds(20));
         assertThat(e2.isLeader()).isFalse();
-        assertThat(get(app2, "/actuator/health/readiness")).contains("\"UP\"");
-        assertThat(get(app2, "/actuator/health")).contains("\"role\":\"follower\"");
+        assertThat(get(app2, APPLICATION, "/readyz")).contains("\"UP\"");
+        assertThat(get(app2, MANAGEMENT, "/actuator/health")).contains("\"role\":\"follower\"");
 
         long closing = System.nanoTime();
         app1.close(); // SIGTERM in a pod: the job stops, the Lease is released
@@ -131,13 +144,33 @@ class SpringBootWorkerIT {
     return Long.toString(token).equals(stored) ? Optional.of(cm) : Optional.empty();
   }
 
-  private String get(ConfigurableApplicationContext app, String path) throws Exception {
-    String port = app.getEnvironment().getProperty("local.server.port");
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-            HttpResponse.BodyHandlers.ofString());
-    return r.body();
+  /** The application's port ({@code server.port}). */
+  private static final String APPLICATION = "local.server.port";
+
+  /** The actuator's port ({@code management.server.port}). */
+  private static final String MANAGEMENT = "local.management.port";
+
+  private String get(ConfigurableApplicationContext app, String port, String path)
+      throws Exception {
+    return send(app, port, path).body();
+  }
+
+  private int status(ConfigurableApplicationContext app, String port, String path)
+      throws Exception {
+    return send(app, port, path).statusCode();
+  }
+
+  private HttpResponse<String> send(ConfigurableApplicationContext app, String port, String path)
+      throws Exception {
+    String p = app.getEnvironment().getProperty(port);
+    assertThat(p).as("%s of the application", port).isNotNull();
+    assertThat(p)
+        .as("the management port is not the application's")
+        .isNotEqualTo(
+            app.getEnvironment().getProperty(APPLICATION.equals(port) ? MANAGEMENT : APPLICATION));
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static <T> T await(Supplier<Optional<T>> probe, Duration timeout)
