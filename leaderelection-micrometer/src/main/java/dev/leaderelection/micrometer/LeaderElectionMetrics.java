@@ -1,4 +1,4 @@
-package dev.leaderelection.core.micrometer;
+package dev.leaderelection.micrometer;
 
 import dev.leaderelection.core.LeaderElectionListener;
 import dev.leaderelection.core.Leadership;

@@ -1,4 +1,4 @@
-package dev.leaderelection.core.micrometer;
+package dev.leaderelection.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
