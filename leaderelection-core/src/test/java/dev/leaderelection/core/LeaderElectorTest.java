@@ -3,6 +3,7 @@ package dev.leaderelection.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.Leadership.EndReason;
 import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.core.testing.ManualScheduler;
@@ -288,6 +289,66 @@ class LeaderElectorTest {
     assertThat(r.ended).isNotEmpty();
     assertThat(r.ended.get(0).endReason()).contains(EndReason.RENEW_DEADLINE_EXCEEDED);
     assertThat(r.ended.get(0).validUntilNanos()).isEqualTo(RENEW.toNanos());
+  }
+
+  @Test
+  void listenersAreToldWhichOperationFailedOrConflicted() {
+    ScriptedLock lock = lock("a", false);
+    List<String> told = new ArrayList<>();
+    LeaderElector e =
+        LeaderElector.builder(lock)
+            .listener(
+                new LeaderElectionListener() {
+                  @Override
+                  public void onConflict(Operation operation) {
+                    told.add("conflict " + operation);
+                  }
+
+                  @Override
+                  public void onError(Operation operation, Throwable error) {
+                    told.add("error " + operation);
+                  }
+                })
+            .scheduler(clock)
+            .timeSource(clock)
+            .callbackExecutor(clock)
+            .random(() -> 0.0)
+            .build();
+    electors.add(e);
+
+    lock.script.add(ScriptedLock.Outcome.FAIL); // the first read
+    boolean[] raced = {false};
+    lock.beforeWrite =
+        () -> {
+          if (!raced[0]) { // someone else creates the Lease first, and releases it at once
+            raced[0] = true;
+            lease.overwrite(new LeaseRecord("", 1, clock.now(), clock.now(), 0, null, null, null));
+          }
+        };
+    e.start();
+    clock.runPending();
+    clock.advance(RETRY);
+    assertThat(e.isLeader()).isTrue();
+    assertThat(told).containsExactly("error GET", "conflict CREATE");
+
+    lock.script.add(ScriptedLock.Outcome.FAIL); // the next renewal
+    clock.advance(RETRY);
+    assertThat(e.isLeader()).isTrue();
+    assertThat(told).containsExactly("error GET", "conflict CREATE", "error UPDATE");
+
+    raced[0] = false; // the release races with another writer and is retried
+    lock.beforeWrite =
+        () -> {
+          if (!raced[0]) {
+            raced[0] = true;
+            lease.overwrite(lease.current().orElseThrow());
+          }
+        };
+    var closing = e.closeAsync();
+    clock.runPending();
+    assertThat(closing.toCompletableFuture()).isCompleted();
+    assertThat(told)
+        .containsExactly("error GET", "conflict CREATE", "error UPDATE", "conflict RELEASE");
   }
 
   // --- conflicts and losing --------------------------------------------------------------------
