@@ -53,6 +53,19 @@ class LeaderElectorTest {
     return new LeaseRecord(holder, seconds, t, t, transitions, null, null, null);
   }
 
+  /** {@return {@code r} renewed at {@code renewTime}, as another holder's renewal writes it} */
+  private static LeaseRecord renewedAt(LeaseRecord r, Instant renewTime) {
+    return new LeaseRecord(
+        r.holderIdentity(),
+        r.leaseDurationSeconds(),
+        r.acquireTime(),
+        renewTime,
+        r.leaseTransitions(),
+        r.strategy(),
+        r.preferredHolder(),
+        r.version());
+  }
+
   private static Duration ms(long millis) {
     return Duration.ofMillis(millis);
   }
@@ -176,7 +189,7 @@ class LeaderElectorTest {
     e.start();
     clock.runPending();
     clock.advance(Duration.ofSeconds(10));
-    lease.overwrite(foreign("other", 15, 0).withRenewTime(clock.now().plusMillis(1)));
+    lease.overwrite(renewedAt(foreign("other", 15, 0), clock.now().plusMillis(1)));
     clock.advance(Duration.ofSeconds(10)); // seen changed at ~t=10..12
     assertThat(e.isLeader()).isFalse();
     clock.advance(Duration.ofSeconds(10));
@@ -867,7 +880,7 @@ class LeaderElectorTest {
     clock.runPending();
     for (int i = 0; i < 5; i++) {
       clock.advance(RETRY);
-      lease.overwrite(foreign("other", 15, 0).withRenewTime(clock.now()));
+      lease.overwrite(renewedAt(foreign("other", 15, 0), clock.now()));
     }
     assertThat(lock.count("get")).isEqualTo(5);
     assertThat(e.isLeader()).isFalse();
