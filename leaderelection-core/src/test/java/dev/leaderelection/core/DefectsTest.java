@@ -3,7 +3,6 @@ package dev.leaderelection.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.core.testing.ManualScheduler;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

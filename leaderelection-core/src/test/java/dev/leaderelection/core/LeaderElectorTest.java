@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.Leadership.EndReason;
-import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.core.testing.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,12 +2,12 @@ package dev.leaderelection.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
-import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.core.testing.ManualScheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package dev.leaderelection.spring;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaseLock;
-import dev.leaderelection.core.testing.InMemoryLease;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -3,9 +3,9 @@ package dev.leaderelection.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
-import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;

@@ -3,8 +3,8 @@ package dev.leaderelection.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaseRecord;
-import dev.leaderelection.core.testing.InMemoryLease;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
