@@ -36,9 +36,9 @@ record ElectionSettings(
   private static final Pattern NOT_ALLOWED = Pattern.compile("[^a-z0-9.-]+");
   private static final Pattern EDGES = Pattern.compile("^[^a-z0-9]+|[^a-z0-9]+$");
 
-  /** {@return the spec handed to the {@link LeaseLockFactory}} */
-  LeaseSpec spec() {
-    return new LeaseSpec(name, leaseName, namespace, identity);
+  /** {@return the request handed to the {@link LeaseLockFactory}} */
+  LeaseLockRequest lockRequest() {
+    return new LeaseLockRequest(name, leaseName, namespace, identity);
   }
 
   /**

@@ -14,8 +14,8 @@ final class LocalLeaseLockFactory implements LeaseLockFactory {
   private final Map<String, InMemoryLease> leases = new ConcurrentHashMap<>();
 
   @Override
-  public LeaseLock create(LeaseSpec spec) {
-    return leases.computeIfAbsent(spec.leaseName(), InMemoryLease::new).lock(spec.identity());
+  public LeaseLock create(LeaseLockRequest request) {
+    return leases.computeIfAbsent(request.leaseName(), InMemoryLease::new).lock(request.identity());
   }
 
   @Override

@@ -58,8 +58,8 @@ class LeaderOnlyTest {
     }
 
     @Override
-    public dev.leaderelection.core.LeaseLock create(LeaseSpec spec) {
-      return lease(spec.leaseName()).lock(spec.identity());
+    public dev.leaderelection.core.LeaseLock create(LeaseLockRequest request) {
+      return lease(request.leaseName()).lock(request.identity());
     }
   }
 
