@@ -104,21 +104,23 @@ record ElectionSettings(
               .releaseOnClose(release)
               .rejoinAfterLoss(rejoin)
               .build();
-    } catch (IllegalArgumentException ex) {
+    } catch (LeaderElectionConfig.InvalidSettingException ex) {
       String where =
           prefix.equals(ROOT) ? "" : " (defaults: the same properties under " + ROOT + ")";
       throw new LeaderElectionStartupException(
           "Invalid timing for leader election '"
               + name
               + "': "
-              + propertyNames(ex.getMessage(), prefix)
+              + ex.messageNaming(setting -> property(prefix, setting))
               + ".",
           "Change "
               + prefix
               + ".lease-duration, .renew-deadline or .retry-period"
               + where
-              + " so that lease-duration > renew-deadline > 1.2 × retry-period, all positive,"
-              + " with lease-duration in whole seconds; for example 15s, 10s and 2s.",
+              + " so that lease-duration > renew-deadline > "
+              + LeaderElectionConfig.JITTER_FACTOR
+              + " × retry-period, all positive, with lease-duration in whole seconds; for"
+              + " example 15s, 10s and 2s.",
           ex);
     }
     return new ElectionSettings(name, prefix, leaseName, namespace, identity, config);
@@ -216,12 +218,17 @@ record ElectionSettings(
     return s;
   }
 
-  /** Rewrites the core's field names (leaseDuration) as property names (prefix.lease-duration). */
-  private static String propertyNames(@Nullable String message, String prefix) {
-    String m = message == null ? "invalid" : message;
-    return m.replaceAll("\\bleaseDuration\\b", prefix + ".lease-duration")
-        .replaceAll("\\brenewDeadline\\b", prefix + ".renew-deadline")
-        .replaceAll("\\bretryPeriod\\b", prefix + ".retry-period");
+  /**
+   * {@return the property under {@code prefix} that sets {@code setting}, as validation messages
+   * name it: {@code prefix.lease-duration}; a setting the properties do not set keeps its name}
+   */
+  private static String property(String prefix, LeaderElectionConfig.Setting setting) {
+    return switch (setting) {
+      case LEASE_DURATION -> prefix + ".lease-duration";
+      case RENEW_DEADLINE -> prefix + ".renew-deadline";
+      case RETRY_PERIOD -> prefix + ".retry-period";
+      case CLOSE_TIMEOUT, NAME -> setting.fieldName();
+    };
   }
 
   private static @Nullable String firstNonBlank(@Nullable String... values) {

@@ -3,6 +3,7 @@ package dev.leaderelection.spring;
 import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import org.jspecify.annotations.Nullable;
 
 /** Builds a {@link KubernetesLeaseLock} per election with the application's client. */
 final class KubernetesLeaseLockFactory implements LeaseLockFactory {
@@ -21,6 +22,14 @@ final class KubernetesLeaseLockFactory implements LeaseLockFactory {
       b.namespace(namespace);
     }
     return b.build();
+  }
+
+  /**
+   * {@return the namespace of {@code lock} if it is a {@link KubernetesLeaseLock} (whoever built
+   * it), else null}
+   */
+  static @Nullable String namespaceOf(LeaseLock lock) {
+    return lock instanceof KubernetesLeaseLock k ? k.namespace() : null;
   }
 
   @Override

@@ -7,9 +7,8 @@ import dev.leaderelection.core.LeaseLock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
+import org.springframework.util.ClassUtils;
 
 /**
  * One election of {@link ManagedLeaderElections}: the current elector (replaced when the elections
@@ -17,7 +16,17 @@ import org.jspecify.annotations.Nullable;
  * running.
  */
 final class ManagedLeaderElection implements LeaderElection {
-  private static final Pattern KUBERNETES_DESCRIPTION = Pattern.compile("lease ([^/\\s]+)/(\\S+)");
+  /**
+   * Whether the fabric8 backend can be on the class path: local mode runs without it, and then no
+   * class that refers to it may be loaded.
+   */
+  private static final boolean KUBERNETES_BACKEND =
+      ClassUtils.isPresent(
+              "io.fabric8.kubernetes.client.KubernetesClient",
+              ManagedLeaderElection.class.getClassLoader())
+          && ClassUtils.isPresent(
+              "dev.leaderelection.fabric8.KubernetesLeaseLock",
+              ManagedLeaderElection.class.getClassLoader());
 
   private final ElectionSettings settings;
   private final LeaderWork work = new LeaderWork();
@@ -35,12 +44,13 @@ final class ManagedLeaderElection implements LeaderElection {
     this.namespace = settings.namespace();
   }
 
+  /**
+   * The Lease's namespace: the one a {@code KubernetesLeaseLock} resolved (configured, else the
+   * pod's or the kubeconfig's), else the configured one, if any.
+   */
   private static @Nullable String namespaceOf(ElectionSettings settings, LeaseLock lock) {
-    Matcher m = KUBERNETES_DESCRIPTION.matcher(lock.description());
-    if (m.matches()) {
-      return m.group(1);
-    }
-    return settings.namespace();
+    String resolved = KUBERNETES_BACKEND ? KubernetesLeaseLockFactory.namespaceOf(lock) : null;
+    return resolved != null ? resolved : settings.namespace();
   }
 
   /** Sets the lock of the elector about to be built. */
