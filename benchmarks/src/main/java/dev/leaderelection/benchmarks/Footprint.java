@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -130,17 +131,24 @@ final class Footprint {
                         }
 
                         @Override
-                        public void onConflict(String operation) {
-                          failures.merge(operation + " CONFLICT", 1, Integer::sum);
+                        public void onConflict(LeaderElectionListener.Operation operation) {
+                          failures.merge(
+                              operation.name().toLowerCase(Locale.ROOT) + " CONFLICT",
+                              1,
+                              Integer::sum);
                         }
 
                         @Override
-                        public void onError(String operation, Throwable error) {
+                        public void onError(
+                            LeaderElectionListener.Operation operation, Throwable error) {
                           String why =
                               error instanceof dev.leaderelection.core.LeaseLockException lle
                                   ? lle.reason().name()
                                   : error.getClass().getSimpleName();
-                          failures.merge(operation + " " + why, 1, Integer::sum);
+                          failures.merge(
+                              operation.name().toLowerCase(Locale.ROOT) + " " + why,
+                              1,
+                              Integer::sum);
                         }
 
                         @Override

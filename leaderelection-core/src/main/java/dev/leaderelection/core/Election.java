@@ -3,6 +3,7 @@ package dev.leaderelection.core;
 import dev.leaderelection.core.Decision.Action;
 import dev.leaderelection.core.Decision.Outcome;
 import dev.leaderelection.core.Decision.Reading;
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.Leadership.EndReason;
 import java.time.Duration;
 import java.util.Objects;
@@ -312,7 +313,7 @@ final class Election {
   private void read(long start) {
     long timeout = beginCall();
     calls.call(
-        "get",
+        Operation.GET,
         () -> lock.get(Duration.ofNanos(timeout)),
         timeout,
         (fetched, error) -> {
@@ -321,7 +322,7 @@ final class Election {
             return;
           }
           if (error != null) {
-            failed("get", Decision.Kind.READ, error, now, start);
+            failed(Operation.GET, Decision.Kind.READ, error, now, start);
             return;
           }
           calls.succeeded();
@@ -340,13 +341,13 @@ final class Election {
     }
     know(k.sending(record));
     writing = record;
-    String op = a.kind() == Decision.Kind.CREATE ? "create" : "update";
+    Operation op = a.kind() == Decision.Kind.CREATE ? Operation.CREATE : Operation.UPDATE;
     long writeStart = time.nanoTime();
     long timeout = beginCall();
     calls.call(
         op,
         () ->
-            op.equals("create")
+            op == Operation.CREATE
                 ? lock.create(record, Duration.ofNanos(timeout))
                 : lock.update(record, Duration.ofNanos(timeout)),
         timeout,
@@ -427,7 +428,7 @@ final class Election {
     finish();
   }
 
-  private void failed(String op, Decision.Kind kind, Throwable error, long now, long start) {
+  private void failed(Operation op, Decision.Kind kind, Throwable error, long now, long start) {
     calls.failed(op, error);
     Action next =
         Decision.afterFailure(

@@ -2,7 +2,9 @@ package dev.leaderelection.core;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,6 +24,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code leaseDuration - renewDeadline} is the safety margin against clock-rate differences and
  * pauses; crash fail-over takes about {@code leaseDuration}.
+ *
+ * <p>An invalid value is refused with an {@link InvalidSettingException}, whose message names the
+ * {@link Setting} by its builder method; an integration that reads the values from elsewhere (the
+ * Spring starter's properties) asks it for the same message in its own names.
  */
 public final class LeaderElectionConfig {
 
@@ -164,6 +170,86 @@ public final class LeaderElectionConfig {
     return millis.stripTrailingZeros().toPlainString() + "ms";
   }
 
+  /** A setting of the configuration, as validation messages name it. */
+  public enum Setting {
+    /** {@code leaseDuration}: see {@link Builder#leaseDuration(Duration)}. */
+    LEASE_DURATION("leaseDuration"),
+    /** {@code renewDeadline}: see {@link Builder#renewDeadline(Duration)}. */
+    RENEW_DEADLINE("renewDeadline"),
+    /** {@code retryPeriod}: see {@link Builder#retryPeriod(Duration)}. */
+    RETRY_PERIOD("retryPeriod"),
+    /** {@code closeTimeout}: see {@link Builder#closeTimeout(Duration)}. */
+    CLOSE_TIMEOUT("closeTimeout"),
+    /** {@code name}: see {@link Builder#name(String)}. */
+    NAME("name");
+
+    private final String fieldName;
+
+    Setting(String fieldName) {
+      this.fieldName = fieldName;
+    }
+
+    /** {@return the name of the builder method that sets it, such as {@code leaseDuration}} */
+    public String fieldName() {
+      return fieldName;
+    }
+  }
+
+  /**
+   * A value, or a combination of values, that breaks a rule of the configuration. The message names
+   * the settings by their builder methods and gives the values, such as {@code "leaseDuration must
+   * be greater than renewDeadline; got leaseDuration=10s, renewDeadline=10s"}; {@link
+   * #messageNaming} gives the same message with other names for the settings.
+   */
+  public static final class InvalidSettingException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    private final Setting setting;
+
+    /** The message: {@link String}s and {@link Setting}s, concatenated with a name for each. */
+    private final List<Object> parts;
+
+    private InvalidSettingException(Setting setting, List<Object> parts) {
+      super(render(parts, Setting::fieldName));
+      this.setting = setting;
+      this.parts = parts;
+    }
+
+    /** {@return the setting whose rule is broken (the first one the message names)} */
+    public Setting setting() {
+      return setting;
+    }
+
+    /**
+     * The message with other names for the settings, such as the properties they were read from:
+     * {@code "app.lease-duration must be greater than app.renew-deadline; got
+     * app.lease-duration=10s, app.renew-deadline=10s"}.
+     *
+     * @param names the name to give each setting
+     * @return the message
+     */
+    public String messageNaming(Function<Setting, String> names) {
+      Objects.requireNonNull(names, "names must not be null");
+      return render(parts, names);
+    }
+
+    private static String render(List<Object> parts, Function<Setting, String> names) {
+      StringBuilder b = new StringBuilder();
+      for (Object p : parts) {
+        b.append(p instanceof Setting s ? names.apply(s) : p);
+      }
+      return b.toString();
+    }
+  }
+
+  /**
+   * {@return the refusal of a value: {@code parts} are the message, {@link String}s and {@link
+   * Setting}s}
+   */
+  private static InvalidSettingException invalid(Setting setting, Object... parts) {
+    return new InvalidSettingException(setting, List.of(parts));
+  }
+
   /**
    * Builds a {@link LeaderElectionConfig}. Each setter checks its own value at once; {@link
    * #build()} checks the rules between values. Every message names the field, the rule and the
@@ -186,15 +272,17 @@ public final class LeaderElectionConfig {
      *
      * @param leaseDuration the duration
      * @return this builder
-     * @throws IllegalArgumentException if the value is not positive or not whole seconds
+     * @throws InvalidSettingException if the value is not positive or not whole seconds
      */
     public Builder leaseDuration(Duration leaseDuration) {
       Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
-      requirePositive("leaseDuration", leaseDuration);
+      requirePositive(Setting.LEASE_DURATION, leaseDuration);
       if (leaseDuration.toNanosPart() != 0) {
-        throw new IllegalArgumentException(
-            "leaseDuration must be a whole number of seconds, because the Lease stores whole"
-                + " seconds (leaseDurationSeconds); got "
+        throw invalid(
+            Setting.LEASE_DURATION,
+            Setting.LEASE_DURATION,
+            " must be a whole number of seconds, because the Lease stores whole seconds"
+                + " (leaseDurationSeconds); got "
                 + format(leaseDuration));
       }
       this.leaseDuration = leaseDuration;
@@ -206,11 +294,11 @@ public final class LeaderElectionConfig {
      *
      * @param renewDeadline the duration
      * @return this builder
-     * @throws IllegalArgumentException if the value is not positive
+     * @throws InvalidSettingException if the value is not positive
      */
     public Builder renewDeadline(Duration renewDeadline) {
       Objects.requireNonNull(renewDeadline, "renewDeadline must not be null");
-      requirePositive("renewDeadline", renewDeadline);
+      requirePositive(Setting.RENEW_DEADLINE, renewDeadline);
       this.renewDeadline = renewDeadline;
       return this;
     }
@@ -220,11 +308,11 @@ public final class LeaderElectionConfig {
      *
      * @param retryPeriod the duration
      * @return this builder
-     * @throws IllegalArgumentException if the value is not positive
+     * @throws InvalidSettingException if the value is not positive
      */
     public Builder retryPeriod(Duration retryPeriod) {
       Objects.requireNonNull(retryPeriod, "retryPeriod must not be null");
-      requirePositive("retryPeriod", retryPeriod);
+      requirePositive(Setting.RETRY_PERIOD, retryPeriod);
       this.retryPeriod = retryPeriod;
       return this;
     }
@@ -262,13 +350,15 @@ public final class LeaderElectionConfig {
      *
      * @param closeTimeout the duration; zero means do not wait
      * @return this builder
-     * @throws IllegalArgumentException if negative
+     * @throws InvalidSettingException if negative
      */
     public Builder closeTimeout(Duration closeTimeout) {
       Objects.requireNonNull(closeTimeout, "closeTimeout must not be null");
       if (closeTimeout.isNegative()) {
-        throw new IllegalArgumentException(
-            "closeTimeout must not be negative; got " + format(closeTimeout));
+        throw invalid(
+            Setting.CLOSE_TIMEOUT,
+            Setting.CLOSE_TIMEOUT,
+            " must not be negative; got " + format(closeTimeout));
       }
       this.closeTimeout = closeTimeout;
       return this;
@@ -279,12 +369,12 @@ public final class LeaderElectionConfig {
      *
      * @param name a non-blank name
      * @return this builder
-     * @throws IllegalArgumentException if blank
+     * @throws InvalidSettingException if blank
      */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name must not be null");
       if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank; got '" + name + "'");
+        throw invalid(Setting.NAME, Setting.NAME, " must not be blank; got '" + name + "'");
       }
       this.name = name;
       return this;
@@ -294,15 +384,20 @@ public final class LeaderElectionConfig {
      * Checks the rules between the values, in client-go's order, and builds the configuration.
      *
      * @return the configuration
-     * @throws IllegalArgumentException naming the rule broken and the values given
+     * @throws InvalidSettingException naming the rule broken and the values given
      */
     public LeaderElectionConfig build() {
       if (leaseDuration.compareTo(renewDeadline) <= 0) {
-        throw new IllegalArgumentException(
-            "leaseDuration must be greater than renewDeadline; got leaseDuration="
-                + format(leaseDuration)
-                + ", renewDeadline="
-                + format(renewDeadline));
+        throw invalid(
+            Setting.LEASE_DURATION,
+            Setting.LEASE_DURATION,
+            " must be greater than ",
+            Setting.RENEW_DEADLINE,
+            "; got ",
+            Setting.LEASE_DURATION,
+            "=" + format(leaseDuration) + ", ",
+            Setting.RENEW_DEADLINE,
+            "=" + format(renewDeadline));
       }
       Duration jittered =
           Duration.ofNanos(
@@ -310,19 +405,23 @@ public final class LeaderElectionConfig {
                   .multiply(BigDecimal.valueOf(JITTER_FACTOR))
                   .longValue());
       if (renewDeadline.compareTo(jittered) <= 0) {
-        throw new IllegalArgumentException(
-            "renewDeadline must be greater than retryPeriod*JitterFactor (1.2); got renewDeadline="
-                + format(renewDeadline)
-                + ", retryPeriod*1.2="
-                + format(jittered));
+        throw invalid(
+            Setting.RENEW_DEADLINE,
+            Setting.RENEW_DEADLINE,
+            " must be greater than ",
+            Setting.RETRY_PERIOD,
+            "*JitterFactor (" + JITTER_FACTOR + "); got ",
+            Setting.RENEW_DEADLINE,
+            "=" + format(renewDeadline) + ", ",
+            Setting.RETRY_PERIOD,
+            "*" + JITTER_FACTOR + "=" + format(jittered));
       }
       return new LeaderElectionConfig(this);
     }
 
-    private static void requirePositive(String field, Duration value) {
+    private static void requirePositive(Setting setting, Duration value) {
       if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(
-            field + " must be greater than zero; got " + format(value));
+        throw invalid(setting, setting, " must be greater than zero; got " + format(value));
       }
     }
   }

@@ -15,6 +15,27 @@ public interface LeaderElectionListener {
   LeaderElectionListener NOOP = new LeaderElectionListener() {};
 
   /**
+   * What the election was doing with the lock when a call failed or conflicted. Metrics tag it with
+   * the lower-case name ({@code get}, {@code create}, {@code update}, {@code release}).
+   */
+  enum Operation {
+    /** Reading the Lease ({@link LeaseLock#get}) to decide whether to acquire or renew. */
+    GET,
+    /** Creating the Lease ({@link LeaseLock#create}) to acquire it when it does not exist. */
+    CREATE,
+    /**
+     * Writing the Lease ({@link LeaseLock#update}) to acquire, renew or re-assert it: every write
+     * of a candidate or a leader other than the first one and the release.
+     */
+    UPDATE,
+    /**
+     * Releasing the Lease on {@code close()} or a yield: the read before clearing it and the write
+     * that clears it ({@link LeaseLock#get} or {@link LeaseLock#update}).
+     */
+    RELEASE
+  }
+
+  /**
    * An attempt to acquire or renew is starting.
    *
    * @param renewal {@code true} if this candidate leads and is renewing
@@ -31,17 +52,18 @@ public interface LeaderElectionListener {
   /**
    * A write lost a compare-and-swap race.
    *
-   * @param operation {@code "create"}, {@code "update"} or {@code "release"}
+   * @param operation {@link Operation#CREATE}, {@link Operation#UPDATE} or {@link
+   *     Operation#RELEASE}
    */
-  default void onConflict(String operation) {}
+  default void onConflict(Operation operation) {}
 
   /**
    * A call to the lock failed for another reason than a conflict.
    *
-   * @param operation {@code "get"}, {@code "create"}, {@code "update"} or {@code "release"}
+   * @param operation the call that failed
    * @param error the failure, usually a {@link LeaseLockException}
    */
-  default void onError(String operation, Throwable error) {}
+  default void onError(Operation operation, Throwable error) {}
 
   /**
    * A term began.

@@ -25,9 +25,8 @@ import org.jspecify.annotations.Nullable;
  * exactly: they identify a term, and a record naming this identity with other values is taken for
  * another process's.
  *
- * <p>Implementations must be safe for concurrent use. The in-memory implementation is {@link
- * dev.leaderelection.core.testing.InMemoryLease}; the Kubernetes one is in {@code
- * leaderelection-fabric8}.
+ * <p>Implementations must be safe for concurrent use. The in-memory implementation, for one
+ * process, is {@link InMemoryLease}; the Kubernetes one is in {@code leaderelection-fabric8}.
  */
 public interface LeaseLock {
 

@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Every field is nullable because real Leases have nulls: hand-edited, half-written, or written
  * by other tools. The election gives each missing or out-of-range value a defined meaning (see
- * {@link #isHeld()}, {@link #leaseTransitionsOrZero()}); a record is never rejected for being
- * malformed.
+ * {@link #isHeld()}; a missing or negative {@code leaseTransitions} counts as 0); a record is never
+ * rejected for being malformed.
  *
  * @param holderIdentity the identity of the holder; {@code null} or empty means nobody holds it
  * @param leaseDurationSeconds how long, in whole seconds, others must wait after last seeing this
@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * @param writtenAgo on a record just read: how long before the read the record was last written,
  *     measured by the backend's own clock (for a Kubernetes Lease, the API server's {@code Date}
  *     header against the newest {@code metadata.managedFields} time), rounded down; {@code null}
- *     when the backend cannot tell. Never taken from a writer's clock. Not part of the spec: {@link
- *     #sameSpecAs} ignores it.
+ *     when the backend cannot tell. Never taken from a writer's clock. Not part of the spec: the
+ *     election does not count a record that differs only in it (or in its version) as a change.
  */
 public record LeaseRecord(
     @Nullable String holderIdentity,
@@ -99,20 +99,15 @@ public record LeaseRecord(
     return isHeld() && identity.equals(holderIdentity);
   }
 
-  /** {@return {@code leaseTransitions}, with {@code null} or a negative value read as 0} */
-  public int leaseTransitionsOrZero() {
-    return leaseTransitions == null || leaseTransitions < 0 ? 0 : leaseTransitions;
-  }
-
   /**
    * Whether {@code other} has the same spec as this record. The {@link #version()} and {@link
    * #writtenAgo()} are ignored: a metadata-only change (labels, annotations) is not a change of the
-   * election record.
+   * election record. For the engine only.
    *
    * @param other another record, or null
    * @return whether the specs are equal
    */
-  public boolean sameSpecAs(@Nullable LeaseRecord other) {
+  boolean sameSpecAs(@Nullable LeaseRecord other) {
     return other != null
         && Objects.equals(holderIdentity, other.holderIdentity)
         && Objects.equals(leaseDurationSeconds, other.leaseDurationSeconds)
@@ -159,23 +154,5 @@ public record LeaseRecord(
         preferredHolder,
         version,
         writtenAgo);
-  }
-
-  /**
-   * This record with {@code renewTime} replaced.
-   *
-   * @param renewTime the new renew time
-   * @return a copy
-   */
-  public LeaseRecord withRenewTime(@Nullable Instant renewTime) {
-    return new LeaseRecord(
-        holderIdentity,
-        leaseDurationSeconds,
-        acquireTime,
-        renewTime,
-        leaseTransitions,
-        strategy,
-        preferredHolder,
-        version);
   }
 }

@@ -1,6 +1,8 @@
 package dev.leaderelection.core;
 
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -39,7 +41,7 @@ final class LockCalls {
 
   /** Starts {@code action}; {@code handler} runs on the loop when it completes or times out. */
   <T> void call(
-      String operation,
+      Operation operation,
       Supplier<CompletionStage<T>> action,
       long timeoutNanos,
       Handler<T> handler) {
@@ -57,7 +59,7 @@ final class LockCalls {
               if (done.compareAndSet(false, true)) {
                 future.cancel(true);
                 String what =
-                    operation
+                    label(operation)
                         + " of "
                         + name
                         + " did not finish within "
@@ -108,10 +110,15 @@ final class LockCalls {
     return error instanceof LeaseLockException lle ? lle.retryAfter().orElse(null) : null;
   }
 
+  /** {@return the operation as logs (and metrics) name it: {@code get}, {@code create}, ...} */
+  static String label(Operation operation) {
+    return operation.name().toLowerCase(Locale.ROOT);
+  }
+
   /** Logs and reports a failed call. */
-  void failed(String operation, Throwable error) {
+  void failed(Operation operation, Throwable error) {
     if (isConflict(error)) {
-      log.debug("{}: {} conflict: {}", name, operation, error.getMessage());
+      log.debug("{}: {} conflict: {}", name, label(operation), error.getMessage());
       notify.listeners(l -> l.onConflict(operation));
       return;
     }
@@ -119,9 +126,9 @@ final class LockCalls {
     String message = error.getMessage() != null ? error.getMessage() : error.toString();
     if (!failing) {
       failing = true;
-      log.warn("{}: {} failed: {}", name, operation, message);
+      log.warn("{}: {} failed: {}", name, label(operation), message);
     } else {
-      log.debug("{}: {} failed again: {}", name, operation, message);
+      log.debug("{}: {} failed again: {}", name, label(operation), message);
     }
   }
 

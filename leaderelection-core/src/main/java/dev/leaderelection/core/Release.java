@@ -1,5 +1,6 @@
 package dev.leaderelection.core;
 
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -84,12 +85,12 @@ final class Release {
       return;
     }
     calls.call(
-        "get",
+        Operation.GET,
         () -> lock.get(Duration.ofNanos(timeout)),
         timeout,
         (fetched, error) -> {
           if (error != null) {
-            calls.failed("release", error);
+            calls.failed(Operation.RELEASE, error);
             retry(deadline, result);
             return;
           }
@@ -121,7 +122,7 @@ final class Release {
       return;
     }
     calls.call(
-        "release",
+        Operation.RELEASE,
         () -> lock.update(cleared, Duration.ofNanos(timeout)),
         timeout,
         (stored, error) -> {
@@ -134,7 +135,7 @@ final class Release {
             result.complete(true);
             return;
           }
-          calls.failed("release", error);
+          calls.failed(Operation.RELEASE, error);
           if (LockCalls.isConflict(error)) {
             step(deadline, result);
           } else {

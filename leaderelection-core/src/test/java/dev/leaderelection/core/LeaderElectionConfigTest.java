@@ -3,6 +3,8 @@ package dev.leaderelection.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.leaderelection.core.LeaderElectionConfig.InvalidSettingException;
+import dev.leaderelection.core.LeaderElectionConfig.Setting;
 import java.time.Duration;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -86,6 +88,62 @@ class LeaderElectionConfigTest {
   @MethodSource("invalid")
   void rejectsWithAMessageNamingFieldRuleAndValue(String name, Supplier<?> build, String message) {
     assertThatThrownBy(build::get).isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+  }
+
+  static Stream<Arguments> renamed() {
+    return Stream.of(
+        Arguments.of(
+            (Supplier<?>)
+                () ->
+                    LeaderElectionConfig.builder()
+                        .leaseDuration(Duration.ofSeconds(10))
+                        .renewDeadline(Duration.ofSeconds(10))
+                        .build(),
+            Setting.LEASE_DURATION,
+            "<LEASE_DURATION> must be greater than <RENEW_DEADLINE>; got <LEASE_DURATION>=10s,"
+                + " <RENEW_DEADLINE>=10s"),
+        Arguments.of(
+            (Supplier<?>)
+                () ->
+                    LeaderElectionConfig.builder()
+                        .renewDeadline(Duration.ofSeconds(2))
+                        .retryPeriod(Duration.ofSeconds(2))
+                        .build(),
+            Setting.RENEW_DEADLINE,
+            "<RENEW_DEADLINE> must be greater than <RETRY_PERIOD>*JitterFactor (1.2); got"
+                + " <RENEW_DEADLINE>=2s, <RETRY_PERIOD>*1.2=2.4s"),
+        Arguments.of(
+            (Supplier<?>) () -> LeaderElectionConfig.builder().retryPeriod(Duration.ZERO),
+            Setting.RETRY_PERIOD,
+            "<RETRY_PERIOD> must be greater than zero; got 0s"),
+        Arguments.of(
+            (Supplier<?>)
+                () -> LeaderElectionConfig.builder().leaseDuration(Duration.ofMillis(1500)),
+            Setting.LEASE_DURATION,
+            "<LEASE_DURATION> must be a whole number of seconds, because the Lease stores whole"
+                + " seconds (leaseDurationSeconds); got 1.5s"),
+        Arguments.of(
+            (Supplier<?>) () -> LeaderElectionConfig.builder().closeTimeout(Duration.ofSeconds(-1)),
+            Setting.CLOSE_TIMEOUT,
+            "<CLOSE_TIMEOUT> must not be negative; got -1s"),
+        Arguments.of(
+            (Supplier<?>) () -> LeaderElectionConfig.builder().name(""),
+            Setting.NAME,
+            "<NAME> must not be blank; got ''"));
+  }
+
+  @ParameterizedTest(name = "{2}")
+  @MethodSource("renamed")
+  void aRefusalNamesItsSettingAndGivesItsMessageInOtherNames(
+      Supplier<?> build, Setting setting, String renamed) {
+    assertThatThrownBy(build::get)
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> {
+              assertThat(e.setting()).isEqualTo(setting);
+              assertThat(e.messageNaming(s -> "<" + s.name() + ">")).isEqualTo(renamed);
+              assertThat(e.messageNaming(Setting::fieldName)).isEqualTo(e.getMessage());
+            });
   }
 
   @Test

@@ -3,8 +3,8 @@ package dev.leaderelection.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.Leadership.EndReason;
-import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.core.testing.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,6 +50,19 @@ class LeaderElectorTest {
   private LeaseRecord foreign(String holder, Integer seconds, int transitions) {
     Instant t = clock.now();
     return new LeaseRecord(holder, seconds, t, t, transitions, null, null, null);
+  }
+
+  /** {@return {@code r} renewed at {@code renewTime}, as another holder's renewal writes it} */
+  private static LeaseRecord renewedAt(LeaseRecord r, Instant renewTime) {
+    return new LeaseRecord(
+        r.holderIdentity(),
+        r.leaseDurationSeconds(),
+        r.acquireTime(),
+        renewTime,
+        r.leaseTransitions(),
+        r.strategy(),
+        r.preferredHolder(),
+        r.version());
   }
 
   private static Duration ms(long millis) {
@@ -175,7 +188,7 @@ class LeaderElectorTest {
     e.start();
     clock.runPending();
     clock.advance(Duration.ofSeconds(10));
-    lease.overwrite(foreign("other", 15, 0).withRenewTime(clock.now().plusMillis(1)));
+    lease.overwrite(renewedAt(foreign("other", 15, 0), clock.now().plusMillis(1)));
     clock.advance(Duration.ofSeconds(10)); // seen changed at ~t=10..12
     assertThat(e.isLeader()).isFalse();
     clock.advance(Duration.ofSeconds(10));
@@ -288,6 +301,66 @@ class LeaderElectorTest {
     assertThat(r.ended).isNotEmpty();
     assertThat(r.ended.get(0).endReason()).contains(EndReason.RENEW_DEADLINE_EXCEEDED);
     assertThat(r.ended.get(0).validUntilNanos()).isEqualTo(RENEW.toNanos());
+  }
+
+  @Test
+  void listenersAreToldWhichOperationFailedOrConflicted() {
+    ScriptedLock lock = lock("a", false);
+    List<String> told = new ArrayList<>();
+    LeaderElector e =
+        LeaderElector.builder(lock)
+            .listener(
+                new LeaderElectionListener() {
+                  @Override
+                  public void onConflict(Operation operation) {
+                    told.add("conflict " + operation);
+                  }
+
+                  @Override
+                  public void onError(Operation operation, Throwable error) {
+                    told.add("error " + operation);
+                  }
+                })
+            .scheduler(clock)
+            .timeSource(clock)
+            .callbackExecutor(clock)
+            .random(() -> 0.0)
+            .build();
+    electors.add(e);
+
+    lock.script.add(ScriptedLock.Outcome.FAIL); // the first read
+    boolean[] raced = {false};
+    lock.beforeWrite =
+        () -> {
+          if (!raced[0]) { // someone else creates the Lease first, and releases it at once
+            raced[0] = true;
+            lease.overwrite(new LeaseRecord("", 1, clock.now(), clock.now(), 0, null, null, null));
+          }
+        };
+    e.start();
+    clock.runPending();
+    clock.advance(RETRY);
+    assertThat(e.isLeader()).isTrue();
+    assertThat(told).containsExactly("error GET", "conflict CREATE");
+
+    lock.script.add(ScriptedLock.Outcome.FAIL); // the next renewal
+    clock.advance(RETRY);
+    assertThat(e.isLeader()).isTrue();
+    assertThat(told).containsExactly("error GET", "conflict CREATE", "error UPDATE");
+
+    raced[0] = false; // the release races with another writer and is retried
+    lock.beforeWrite =
+        () -> {
+          if (!raced[0]) {
+            raced[0] = true;
+            lease.overwrite(lease.current().orElseThrow());
+          }
+        };
+    var closing = e.closeAsync();
+    clock.runPending();
+    assertThat(closing.toCompletableFuture()).isCompleted();
+    assertThat(told)
+        .containsExactly("error GET", "conflict CREATE", "error UPDATE", "conflict RELEASE");
   }
 
   // --- conflicts and losing --------------------------------------------------------------------
@@ -806,7 +879,7 @@ class LeaderElectorTest {
     clock.runPending();
     for (int i = 0; i < 5; i++) {
       clock.advance(RETRY);
-      lease.overwrite(foreign("other", 15, 0).withRenewTime(clock.now()));
+      lease.overwrite(renewedAt(foreign("other", 15, 0), clock.now()));
     }
     assertThat(lock.count("get")).isEqualTo(5);
     assertThat(e.isLeader()).isFalse();

@@ -2,7 +2,6 @@ package dev.leaderelection.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.leaderelection.core.testing.InMemoryLease;
 import dev.leaderelection.core.testing.ManualScheduler;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -415,7 +415,7 @@ class ElectionIT {
     // (A candidate that has never seen a holder takes an absent Lease as free, as in client-go.)
     awaitAllObserve(cs, leader);
     Term term = leader.lastTerm();
-    int transitionsBefore = lease().leaseTransitionsOrZero();
+    int transitionsBefore = It.transitions(lease());
     long t0 = System.nanoTime();
     It.deleteRaw(admin, ns, name);
     KubernetesLeaseLock adminLock =
@@ -425,7 +425,7 @@ class ElectionIT {
         "[election] deleted Lease re-created %.0f ms later%n", ms(System.nanoTime() - t0));
     LeaseRecord recreated = lease();
     assertThat(recreated.holderIdentity()).isEqualTo(leader.id);
-    assertThat(recreated.leaseTransitionsOrZero()).isEqualTo(transitionsBefore);
+    assertThat(It.transitions(recreated)).isEqualTo(transitionsBefore);
     assertThat(Long.parseLong(java.util.Objects.requireNonNull(recreated.version())))
         .as("the re-created Lease's version is above the token, so later terms' tokens are too")
         .isGreaterThan(term.leadership.fencingToken());
@@ -449,14 +449,7 @@ class ElectionIT {
     Instant now = Instant.now();
     LeaseRecord intruder =
         new LeaseRecord(
-            "intruder",
-            3,
-            now,
-            now,
-            current.leaseTransitionsOrZero() + 1,
-            null,
-            null,
-            current.version());
+            "intruder", 3, now, now, It.transitions(current) + 1, null, null, current.version());
     KubernetesLeaseLock adminLock =
         KubernetesLeaseLock.builder(admin).name(name).namespace(ns).build();
     long written = System.nanoTime();
@@ -476,7 +469,6 @@ class ElectionIT {
         "[election] intruder noticed by the leader after %.0f ms; taken back after %.0f ms%n",
         ms(noticed), ms(after));
     assertThat(after).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(3));
-    assertThat(next.lastTerm().leadership.fencingToken())
-        .isGreaterThan(intruder.leaseTransitionsOrZero());
+    assertThat(next.lastTerm().leadership.fencingToken()).isGreaterThan(It.transitions(intruder));
   }
 }

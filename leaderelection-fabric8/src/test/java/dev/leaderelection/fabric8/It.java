@@ -51,6 +51,33 @@ final class It {
     return read.map(r -> r.withWrittenAgo(null));
   }
 
+  /** {@return {@code r} with {@code renewTime} replaced and no {@code writtenAgo}, as a renewal} */
+  static dev.leaderelection.core.LeaseRecord renewedAt(
+      dev.leaderelection.core.LeaseRecord r, java.time.Instant renewTime) {
+    return new dev.leaderelection.core.LeaseRecord(
+        r.holderIdentity(),
+        r.leaseDurationSeconds(),
+        r.acquireTime(),
+        renewTime,
+        r.leaseTransitions(),
+        r.strategy(),
+        r.preferredHolder(),
+        r.version());
+  }
+
+  /**
+   * {@return {@code leaseTransitions}, a missing or negative one read as 0 (as the election does)}
+   */
+  static int transitions(dev.leaderelection.core.LeaseRecord r) {
+    Integer t = r.leaseTransitions();
+    return t == null || t < 0 ? 0 : t;
+  }
+
+  /** {@return the spec of {@code r}: without its version and {@code writtenAgo}} */
+  static dev.leaderelection.core.LeaseRecord spec(dev.leaderelection.core.LeaseRecord r) {
+    return r.withVersion(null).withWrittenAgo(null);
+  }
+
   static LeaseLockException failure(CompletionStage<?> stage) {
     try {
       stage.toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,13 +1,12 @@
 package dev.leaderelection.spring;
 
 import dev.leaderelection.core.LeaderElectionConfig;
+import dev.leaderelection.core.kubernetes.LeaseNames;
 import dev.leaderelection.spring.LeaderElectionProperties.Election;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,14 +30,10 @@ record ElectionSettings(
     LeaderElectionConfig config) {
 
   private static final String ROOT = "leaderelection";
-  private static final Pattern DNS_SUBDOMAIN =
-      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  private static final Pattern NOT_ALLOWED = Pattern.compile("[^a-z0-9.-]+");
-  private static final Pattern EDGES = Pattern.compile("^[^a-z0-9]+|[^a-z0-9]+$");
 
-  /** {@return the spec handed to the {@link LeaseLockFactory}} */
-  LeaseSpec spec() {
-    return new LeaseSpec(name, leaseName, namespace, identity);
+  /** {@return the request handed to the {@link LeaseLockFactory}} */
+  LeaseLockRequest lockRequest() {
+    return new LeaseLockRequest(name, leaseName, namespace, identity);
   }
 
   /**
@@ -104,21 +99,23 @@ record ElectionSettings(
               .releaseOnClose(release)
               .rejoinAfterLoss(rejoin)
               .build();
-    } catch (IllegalArgumentException ex) {
+    } catch (LeaderElectionConfig.InvalidSettingException ex) {
       String where =
           prefix.equals(ROOT) ? "" : " (defaults: the same properties under " + ROOT + ")";
       throw new LeaderElectionStartupException(
           "Invalid timing for leader election '"
               + name
               + "': "
-              + propertyNames(ex.getMessage(), prefix)
+              + ex.messageNaming(setting -> property(prefix, setting))
               + ".",
           "Change "
               + prefix
               + ".lease-duration, .renew-deadline or .retry-period"
               + where
-              + " so that lease-duration > renew-deadline > 1.2 × retry-period, all positive,"
-              + " with lease-duration in whole seconds; for example 15s, 10s and 2s.",
+              + " so that lease-duration > renew-deadline > "
+              + LeaderElectionConfig.JITTER_FACTOR
+              + " × retry-period, all positive, with lease-duration in whole seconds; for"
+              + " example 15s, 10s and 2s.",
           ex);
     }
     return new ElectionSettings(name, prefix, leaseName, namespace, identity, config);
@@ -167,7 +164,7 @@ record ElectionSettings(
       return base;
     }
     String derived = base + "-" + sanitize(name, name);
-    if (derived.length() > 253 || !DNS_SUBDOMAIN.matcher(derived).matches()) {
+    if (!LeaseNames.isValidName(derived)) {
       throw new LeaderElectionStartupException(
           "The Lease name '"
               + derived
@@ -176,35 +173,24 @@ record ElectionSettings(
               + "' from "
               + from
               + " is not a valid Lease name.",
-          "Set "
-              + prefix
-              + ".lease-name to a DNS subdomain (lower-case letters, digits, '-', '.').");
+          "Set " + prefix + ".lease-name to " + LeaseNames.NAME_RULE + ".");
     }
     return derived;
   }
 
   private static String checkLeaseName(String value, String property) {
-    if (value.length() > 253 || !DNS_SUBDOMAIN.matcher(value).matches()) {
+    if (!LeaseNames.isValidName(value)) {
       throw new LeaderElectionStartupException(
           property + "='" + value + "' is not a valid Lease name.",
-          "Set "
-              + property
-              + " to a DNS subdomain: lower-case letters, digits, '-' and '.', starting and"
-              + " ending with a letter or digit, at most 253 characters.");
+          "Set " + property + " to " + LeaseNames.NAME_RULE + ".");
     }
     return value;
   }
 
   /** Lower-cases and replaces what a DNS subdomain does not allow, as a Lease name needs. */
   private static String sanitize(String value, String election) {
-    String s = value.trim().toLowerCase(Locale.ROOT);
-    s = NOT_ALLOWED.matcher(s).replaceAll("-");
-    s = s.replaceAll("\\.{2,}", ".").replaceAll("-*\\.-*", ".");
-    s = EDGES.matcher(s).replaceAll("");
-    if (s.length() > 253) {
-      s = EDGES.matcher(s.substring(0, 253)).replaceAll("");
-    }
-    if (s.isEmpty()) {
+    String s = LeaseNames.fromText(value);
+    if (s == null) {
       throw new LeaderElectionStartupException(
           "No valid Lease name can be derived from '"
               + value
@@ -216,12 +202,17 @@ record ElectionSettings(
     return s;
   }
 
-  /** Rewrites the core's field names (leaseDuration) as property names (prefix.lease-duration). */
-  private static String propertyNames(@Nullable String message, String prefix) {
-    String m = message == null ? "invalid" : message;
-    return m.replaceAll("\\bleaseDuration\\b", prefix + ".lease-duration")
-        .replaceAll("\\brenewDeadline\\b", prefix + ".renew-deadline")
-        .replaceAll("\\bretryPeriod\\b", prefix + ".retry-period");
+  /**
+   * {@return the property under {@code prefix} that sets {@code setting}, as validation messages
+   * name it: {@code prefix.lease-duration}; a setting the properties do not set keeps its name}
+   */
+  private static String property(String prefix, LeaderElectionConfig.Setting setting) {
+    return switch (setting) {
+      case LEASE_DURATION -> prefix + ".lease-duration";
+      case RENEW_DEADLINE -> prefix + ".renew-deadline";
+      case RETRY_PERIOD -> prefix + ".retry-period";
+      case CLOSE_TIMEOUT, NAME -> setting.fieldName();
+    };
   }
 
   private static @Nullable String firstNonBlank(@Nullable String... values) {

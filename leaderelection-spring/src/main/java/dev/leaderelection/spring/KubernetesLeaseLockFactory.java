@@ -13,10 +13,10 @@ final class KubernetesLeaseLockFactory implements LeaseLockFactory {
   }
 
   @Override
-  public LeaseLock create(LeaseSpec spec) {
+  public LeaseLock create(LeaseLockRequest request) {
     KubernetesLeaseLock.Builder b =
-        KubernetesLeaseLock.builder(client).name(spec.leaseName()).identity(spec.identity());
-    String namespace = spec.namespace();
+        KubernetesLeaseLock.builder(client).name(request.leaseName()).identity(request.identity());
+    String namespace = request.namespace();
     if (namespace != null) {
       b.namespace(namespace);
     }

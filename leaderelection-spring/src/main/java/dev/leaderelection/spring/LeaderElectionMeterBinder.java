@@ -1,6 +1,6 @@
 package dev.leaderelection.spring;
 
-import dev.leaderelection.core.micrometer.LeaderElectionMetrics;
+import dev.leaderelection.micrometer.LeaderElectionMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.List;

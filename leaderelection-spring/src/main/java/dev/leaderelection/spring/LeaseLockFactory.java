@@ -14,8 +14,8 @@ public interface LeaseLockFactory {
    * Builds the lock for one election. Called when the elections are created and again if they are
    * restarted; it should make no API call.
    *
-   * @param spec the Lease and identity
-   * @return the lock, with {@code spec.identity()} as its identity
+   * @param request the Lease and identity
+   * @return the lock, with {@code request.identity()} as its identity
    */
-  LeaseLock create(LeaseSpec spec);
+  LeaseLock create(LeaseLockRequest request);
 }

@@ -1,7 +1,7 @@
 package dev.leaderelection.spring;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaseLock;
-import dev.leaderelection.core.testing.InMemoryLease;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,8 +14,8 @@ final class LocalLeaseLockFactory implements LeaseLockFactory {
   private final Map<String, InMemoryLease> leases = new ConcurrentHashMap<>();
 
   @Override
-  public LeaseLock create(LeaseSpec spec) {
-    return leases.computeIfAbsent(spec.leaseName(), InMemoryLease::new).lock(spec.identity());
+  public LeaseLock create(LeaseLockRequest request) {
+    return leases.computeIfAbsent(request.leaseName(), InMemoryLease::new).lock(request.identity());
   }
 
   @Override

@@ -4,11 +4,10 @@ import dev.leaderelection.core.LeaderElectionListener;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
 import dev.leaderelection.core.LeaseLock;
+import dev.leaderelection.core.kubernetes.KubernetesLock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,8 +16,6 @@ import org.jspecify.annotations.Nullable;
  * running.
  */
 final class ManagedLeaderElection implements LeaderElection {
-  private static final Pattern KUBERNETES_DESCRIPTION = Pattern.compile("lease ([^/\\s]+)/(\\S+)");
-
   private final ElectionSettings settings;
   private final LeaderWork work = new LeaderWork();
   private final Tracker tracker = new Tracker();
@@ -35,12 +32,12 @@ final class ManagedLeaderElection implements LeaderElection {
     this.namespace = settings.namespace();
   }
 
+  /**
+   * The Lease's namespace: the one a Kubernetes lock resolved (configured, else the pod's or the
+   * kubeconfig's), whatever its client, else the configured one, if any.
+   */
   private static @Nullable String namespaceOf(ElectionSettings settings, LeaseLock lock) {
-    Matcher m = KUBERNETES_DESCRIPTION.matcher(lock.description());
-    if (m.matches()) {
-      return m.group(1);
-    }
-    return settings.namespace();
+    return lock instanceof KubernetesLock k ? k.namespace() : settings.namespace();
   }
 
   /** Sets the lock of the elector about to be built. */

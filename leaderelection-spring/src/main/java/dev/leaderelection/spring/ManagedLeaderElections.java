@@ -87,7 +87,7 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
     ElectionSettings s = e.settings();
     LeaseLock lock;
     try {
-      lock = locks.create(s.spec());
+      lock = locks.create(s.lockRequest());
     } catch (RuntimeException ex) {
       throw new LeaderElectionStartupException(
           "Cannot set up the Lease '"

@@ -20,7 +20,7 @@
  *       that must run on the leader only;
  *   <li>with Spring Boot's health module, a health indicator ({@code leaderElection}) that is DOWN
  *       for a wedged leader; with Micrometer, the meters of {@link
- *       dev.leaderelection.core.micrometer.LeaderElectionMetrics};
+ *       dev.leaderelection.micrometer.LeaderElectionMetrics};
  *   <li>a start-up check of the RBAC permissions on Leases, and {@code leaderelection.mode=local}
  *       for running without a cluster.
  * </ul>

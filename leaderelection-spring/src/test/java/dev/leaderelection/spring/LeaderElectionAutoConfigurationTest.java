@@ -3,9 +3,11 @@ package dev.leaderelection.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
-import dev.leaderelection.core.testing.InMemoryLease;
+import dev.leaderelection.core.LeaseLock;
+import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -15,6 +17,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -273,11 +276,86 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
+  void withoutAConfiguredNamespaceTheElectionReportsTheOneItsKubernetesLockResolved() {
+    runner
+        .withBean(
+            "userClient",
+            KubernetesClient.class,
+            () ->
+                new KubernetesClientBuilder()
+                    .withConfig(
+                        new ConfigBuilder(Config.empty())
+                            .withMasterUrl(NOWHERE)
+                            .withNamespace("from-kubeconfig")
+                            .withRequestRetryBackoffLimit(0)
+                            .build())
+                    .build())
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.rbac-check=off",
+            "leaderelection.release-on-shutdown=false")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderElection e = ctx.getBean(LeaderElection.class);
+              assertThat(e.namespace()).contains("from-kubeconfig");
+              assertThat(e.toString()).contains("lease=from-kubeconfig/app");
+            });
+  }
+
+  @Test
+  void anotherBackendsLockReportsTheConfiguredNamespaceWhateverItsDescriptionSays() {
+    InMemoryLease lease = new InMemoryLease("custom");
+    runner
+        .withPropertyValues("spring.application.name=app", "leaderelection.namespace=team-a")
+        .withBean(
+            LeaseLockFactory.class,
+            () -> request -> describedAs("lease elsewhere/other", lease.lock(request.identity())))
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderElection e = ctx.getBean(LeaderElection.class);
+              assertThat(e.namespace()).contains("team-a");
+              assertThat(e.toString()).contains("lease=team-a/app");
+            });
+  }
+
+  /** {@return {@code lock}, describing itself as {@code description}} */
+  private static LeaseLock describedAs(String description, LeaseLock lock) {
+    return new LeaseLock() {
+      @Override
+      public String identity() {
+        return lock.identity();
+      }
+
+      @Override
+      public String description() {
+        return description;
+      }
+
+      @Override
+      public CompletionStage<Optional<LeaseRecord>> get(Duration timeout) {
+        return lock.get(timeout);
+      }
+
+      @Override
+      public CompletionStage<LeaseRecord> create(LeaseRecord record, Duration timeout) {
+        return lock.create(record, timeout);
+      }
+
+      @Override
+      public CompletionStage<LeaseRecord> update(LeaseRecord record, Duration timeout) {
+        return lock.update(record, timeout);
+      }
+    };
+  }
+
+  @Test
   void usesTheApplicationsLeaseLockFactory() {
     InMemoryLease lease = new InMemoryLease("custom");
     runner
         .withPropertyValues("spring.application.name=app")
-        .withBean(LeaseLockFactory.class, () -> spec -> lease.lock(spec.identity()))
+        .withBean(LeaseLockFactory.class, () -> request -> lease.lock(request.identity()))
         .run(
             ctx -> {
               assertThat(ctx).hasNotFailed();
@@ -429,6 +507,24 @@ class LeaderElectionAutoConfigurationTest {
                     .hasStackTraceContaining(
                         "leaderelection.elections.jobs.lease-duration must be a whole number of"
                             + " seconds"));
+  }
+
+  @Test
+  void aRenewDeadlineTooCloseToTheRetryPeriodOfANamedElectionNamesItsProperties() {
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.elections.jobs.renew-deadline=2s",
+            "leaderelection.elections.jobs.retry-period=2s")
+        .run(
+            ctx ->
+                assertThat(ctx.getStartupFailure())
+                    .hasStackTraceContaining(
+                        "Invalid timing for leader election 'jobs':"
+                            + " leaderelection.elections.jobs.renew-deadline must be greater than"
+                            + " leaderelection.elections.jobs.retry-period*JitterFactor (1.2); got"
+                            + " leaderelection.elections.jobs.renew-deadline=2s,"
+                            + " leaderelection.elections.jobs.retry-period*1.2=2.4s."));
   }
 
   @Test

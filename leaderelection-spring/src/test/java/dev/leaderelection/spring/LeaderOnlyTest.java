@@ -3,8 +3,8 @@ package dev.leaderelection.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaseRecord;
-import dev.leaderelection.core.testing.InMemoryLease;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -58,8 +58,8 @@ class LeaderOnlyTest {
     }
 
     @Override
-    public dev.leaderelection.core.LeaseLock create(LeaseSpec spec) {
-      return lease(spec.leaseName()).lock(spec.identity());
+    public dev.leaderelection.core.LeaseLock create(LeaseLockRequest request) {
+      return lease(request.leaseName()).lock(request.identity());
     }
   }
 

@@ -3,8 +3,8 @@ package dev.leaderelection.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.Leadership.EndReason;
-import dev.leaderelection.core.testing.InMemoryLease;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 /**
- * Test support for code that uses leader election: an in-memory Lease ({@link
- * dev.leaderelection.core.testing.InMemoryLease}) and a manual clock and scheduler ({@link
- * dev.leaderelection.core.testing.ManualScheduler}) that make elections deterministic.
+ * Test support for code that uses leader election: a manual clock and scheduler ({@link
+ * dev.leaderelection.core.testing.ManualScheduler}) that make elections deterministic. Combine it
+ * with an {@link dev.leaderelection.core.InMemoryLease} for elections without a cluster.
  */
 @NullMarked
 package dev.leaderelection.core.testing;

@@ -2,6 +2,7 @@ package dev.leaderelection.examples.worker;
 
 import dev.leaderelection.core.LeaderCallbacks;
 import dev.leaderelection.core.LeaderElectionListener;
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
 import dev.leaderelection.core.LeaseIdentity;
@@ -250,17 +251,18 @@ public final class SingletonWorker implements AutoCloseable {
     }
 
     @Override
-    public void onError(String operation, Throwable error) {
+    public void onError(Operation operation, Throwable error) {
       String reason =
           error instanceof LeaseLockException e
               ? e.reason().name().toLowerCase(Locale.ROOT)
               : error.getClass().getSimpleName();
-      String key = operation + "/" + reason;
+      String op = operation.name().toLowerCase(Locale.ROOT);
+      String key = op + "/" + reason;
       if (Objects.equals(key, lastError)) {
         return;
       }
       lastError = key;
-      events.event("error", "op", operation, "reason", reason, "msg", error.getMessage());
+      events.event("error", "op", op, "reason", reason, "msg", error.getMessage());
     }
   }
 }

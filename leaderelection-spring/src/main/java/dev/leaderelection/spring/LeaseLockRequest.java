@@ -4,7 +4,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@link LeaseLockFactory} is asked to build a lock for: one election's Lease and this
- * process's identity in it, as resolved from {@link LeaderElectionProperties}.
+ * process's identity in it, as resolved from {@link LeaderElectionProperties}. (Not the Kubernetes
+ * {@code LeaseSpec}: this names a Lease, it is not its content.)
  *
  * @param election the election's name ({@code default} or a key under {@code
  *     leaderelection.elections})
@@ -12,5 +13,5 @@ import org.jspecify.annotations.Nullable;
  * @param namespace the Lease's namespace if configured; otherwise the lock decides (the pod's own)
  * @param identity the identity this process writes as holder
  */
-public record LeaseSpec(
+public record LeaseLockRequest(
     String election, String leaseName, @Nullable String namespace, String identity) {}

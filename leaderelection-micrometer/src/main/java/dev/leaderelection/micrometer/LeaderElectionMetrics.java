@@ -1,7 +1,8 @@
-package dev.leaderelection.core.micrometer;
+package dev.leaderelection.micrometer;
 
 import dev.leaderelection.core.LeaderElectionListener;
 import dev.leaderelection.core.Leadership;
+import dev.leaderelection.core.LeaseLockException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,6 +10,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -33,9 +35,11 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@code leaderelection.attempts}</td><td>counter</td>
  *       <td>attempts, tag {@code kind}: acquire or renew</td></tr>
  *   <tr><td>{@code leaderelection.conflicts}</td><td>counter</td>
- *       <td>writes that lost a compare-and-swap race, tag {@code operation}</td></tr>
+ *       <td>writes that lost a compare-and-swap race, tag {@code operation}: create, update or
+ *       release (the {@link LeaderElectionListener.Operation} in lower case)</td></tr>
  *   <tr><td>{@code leaderelection.errors}</td><td>counter</td>
- *       <td>failed calls to the lock, tags {@code operation} and {@code reason}</td></tr>
+ *       <td>failed calls to the lock, tags {@code operation} (get, create, update or release)
+ *       and {@code reason} (the {@link LeaseLockException.Reason} in lower case, or other)</td></tr>
  *   <tr><td>{@code leaderelection.identity.conflicts}</td><td>counter</td>
  *       <td>records found naming this identity but written by another process (a shared
  *       identity: a configuration error)</td></tr>
@@ -104,20 +108,17 @@ public final class LeaderElectionMetrics implements LeaderElectionListener, Mete
   }
 
   @Override
-  public void onConflict(String operation) {
-    each(r -> counter(r, "leaderelection.conflicts", "operation", operation).increment());
+  public void onConflict(Operation operation) {
+    each(r -> counter(r, "leaderelection.conflicts", "operation", lower(operation)).increment());
   }
 
   @Override
-  public void onError(String operation, Throwable error) {
-    String reason =
-        error instanceof dev.leaderelection.core.LeaseLockException e
-            ? e.reason().name().toLowerCase(java.util.Locale.ROOT)
-            : "other";
+  public void onError(Operation operation, Throwable error) {
+    String reason = error instanceof LeaseLockException e ? lower(e.reason()) : "other";
     each(
         r ->
             Counter.builder("leaderelection.errors")
-                .tags(tags.and("operation", operation, "reason", reason))
+                .tags(tags.and("operation", lower(operation), "reason", reason))
                 .register(r)
                 .increment());
   }
@@ -144,14 +145,12 @@ public final class LeaderElectionMetrics implements LeaderElectionListener, Mete
     if (current == leadership) {
       current = null;
     }
-    each(
-        r ->
-            counter(
-                    r,
-                    "leaderelection.losses",
-                    "reason",
-                    reason.name().toLowerCase(java.util.Locale.ROOT))
-                .increment());
+    each(r -> counter(r, "leaderelection.losses", "reason", lower(reason)).increment());
+  }
+
+  /** {@return a tag value: the constant's name in lower case, such as {@code update}} */
+  private static String lower(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT);
   }
 
   private Counter counter(MeterRegistry r, String name, String key, String value) {
