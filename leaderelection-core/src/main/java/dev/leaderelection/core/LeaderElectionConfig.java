@@ -204,6 +204,7 @@ public final class LeaderElectionConfig {
   public static final class InvalidSettingException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The setting whose value is refused. */
     private final Setting setting;
 
     /** The message: {@link String}s and {@link Setting}s, concatenated with a name for each. */

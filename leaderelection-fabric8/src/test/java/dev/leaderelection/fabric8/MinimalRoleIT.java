@@ -5,10 +5,10 @@ import static dev.leaderelection.fabric8.It.await;
 import static dev.leaderelection.fabric8.It.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.core.LeaderCallbacks;
 import dev.leaderelection.core.LeaderElectionConfig;
 import dev.leaderelection.core.LeaderElectionListener;
+import dev.leaderelection.core.LeaderElectionListener.Operation;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
 import dev.leaderelection.core.LeaseLock;
@@ -16,6 +16,7 @@ import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.core.Scheduler;
+import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.testkit.LocalControlPlane;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -361,8 +362,17 @@ class MinimalRoleIT {
    * releases the Lease. No call is refused.
    */
   private void electHandOverAndRelease() throws Exception {
-    // The watch itself: it lists and watches by name and delivers.
+    // The API server's authorizer sees a new Role a moment after it is stored; a watch refused in
+    // that moment backs off 30 s. Wait (bounded) until it allows the verbs by name.
     KubernetesLeaseLock probe = lock("probe");
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<String> denied = await(probe.checkAccess(T)).denied();
+    while (!denied.stream().allMatch("create"::equals) && System.nanoTime() < until) {
+      Thread.sleep(50);
+      denied = await(probe.checkAccess(T)).denied();
+    }
+    assertThat(denied).as("verbs by name the minimal Role allows").isSubsetOf(List.of("create"));
+    // The watch itself: it lists and watches by name and delivers.
     LinkedBlockingQueue<String> seen = new LinkedBlockingQueue<>();
     CountDownLatch delivering = new CountDownLatch(1);
     try (LeaseLock.Watch w =
@@ -465,7 +475,7 @@ class MinimalRoleIT {
                     }
 
                     @Override
-                    public void onError(String operation, Throwable error) {
+                    public void onError(Operation operation, Throwable error) {
                       LeaseLockException e =
                           error instanceof LeaseLockException l
                               ? l

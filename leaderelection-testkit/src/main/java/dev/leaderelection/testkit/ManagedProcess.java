@@ -162,6 +162,33 @@ final class ManagedProcess {
   /** Freezes the process (SIGSTOP): its sockets stay open but it answers nothing. */
   void pause() {
     signal(child.pid(), "STOP");
+    awaitStopped(child.pid());
+  }
+
+  /**
+   * Waits (up to 5 s) until every thread of {@code pid} is stopped: {@code kill} returns once the
+   * signal is queued, and a request sent in between would still be answered.
+   */
+  private static void awaitStopped(long pid) {
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      boolean all = true;
+      try (var dirs = Files.list(tasks)) {
+        for (Path t : (Iterable<Path>) dirs::iterator) {
+          String stat = Files.readString(t.resolve("stat"));
+          // the state follows the parenthesised command name: "pid (comm) S ..."
+          char state = stat.charAt(stat.lastIndexOf(')') + 2);
+          all &= state == 'T' || state == 't';
+        }
+      } catch (IOException | RuntimeException e) {
+        return; // no /proc (not Linux) or the process is gone: nothing to wait for
+      }
+      if (all) {
+        return;
+      }
+      Thread.onSpinWait();
+    }
   }
 
   /** Resumes a frozen process (SIGCONT). */
