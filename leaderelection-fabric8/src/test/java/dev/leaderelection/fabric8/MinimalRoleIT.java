@@ -184,7 +184,8 @@ class MinimalRoleIT {
                 .withNewRoleRef()
                 .withApiGroup("rbac.authorization.k8s.io")
                 .withKind("Role")
-                .withName("leader-election")
+                // the Role of the docs' YAML, named as the library names it
+                .withName(LeaseRbac.roleName(LEASE))
                 .endRoleRef()
                 .addNewSubject()
                 .withKind("ServiceAccount")
