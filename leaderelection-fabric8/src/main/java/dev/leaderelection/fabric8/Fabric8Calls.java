@@ -12,7 +12,10 @@ import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -34,15 +37,36 @@ final class Fabric8Calls {
   final String apiServer;
   final LeaseErrors errors;
 
+  /**
+   * The no-retry client derived from each of the application's clients, shared by every lock built
+   * from it: a derived fabric8 client has a connection pool of its own (Vert.x creates one per
+   * build), so one per lock meant one TLS connection to the API server per elector. Weak both ways:
+   * it goes when the application's client and every lock on it are gone.
+   */
+  private static final Map<HttpClient, WeakReference<HttpClient>> NO_RETRY_CLIENTS =
+      new WeakHashMap<>();
+
   Fabric8Calls(KubernetesClient client, String namespace, String name) {
-    // A client derived with no retries shares the connections of the user's client.
-    this.http = client.getHttpClient().newBuilder().tag(noRetries(client, null)).build();
+    this.http = noRetryClient(client);
     this.json = client.getKubernetesSerialization();
     String master = client.getMasterUrl().toString();
     this.apiServer = master.endsWith("/") ? master.substring(0, master.length() - 1) : master;
     this.errors =
         new LeaseErrors(
             apiServer, namespace, name, "KubernetesLeaseLock.builder(client).namespace(...)");
+  }
+
+  private static HttpClient noRetryClient(KubernetesClient client) {
+    HttpClient base = client.getHttpClient();
+    synchronized (NO_RETRY_CLIENTS) {
+      WeakReference<HttpClient> ref = NO_RETRY_CLIENTS.get(base);
+      HttpClient derived = ref == null ? null : ref.get();
+      if (derived == null) {
+        derived = base.newBuilder().tag(noRetries(client, null)).build();
+        NO_RETRY_CLIENTS.put(base, new WeakReference<>(derived));
+      }
+      return derived;
+    }
   }
 
   /**

@@ -139,6 +139,18 @@ class KubernetesLeaseLockHttpTest {
   }
 
   @Test
+  void locksOfOneClientShareOneNoRetryHttpClientAndSoItsConnections() {
+    KubernetesLeaseLock a = lock();
+    KubernetesLeaseLock b =
+        KubernetesLeaseLock.builder(client).name("other").namespace("ns").build();
+    assertThat(a.calls().http).isSameAs(b.calls().http).isNotSameAs(client.getHttpClient());
+    try (KubernetesClient other = clientFor("http://127.0.0.1:1")) {
+      KubernetesLeaseLock c = KubernetesLeaseLock.builder(other).name("x").namespace("ns").build();
+      assertThat(c.calls().http).isNotSameAs(a.calls().http);
+    }
+  }
+
+  @Test
   void serverErrorsAreReportedAfterExactlyOneRequest() {
     handler = ex -> respond(ex, 503, "{\"kind\":\"Status\",\"message\":\"etcd is sad\"}");
     LeaseLockException e = failure(lock().get(T));
