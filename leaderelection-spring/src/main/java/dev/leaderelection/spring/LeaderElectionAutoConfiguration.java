@@ -52,49 +52,74 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *
  * <p>{@link LeaderOnly} works through a {@code SchedulingConfigurer} that wraps the scheduler of
  * {@code @Scheduled} tasks; it is active whatever else the application defines.
+ *
+ * <p>With {@code leaderelection.enabled=false} there is no Lease and no {@code KubernetesClient},
+ * but the {@link LeaderElections} and {@link LeaderElection} beans remain: elections that never
+ * lead, so {@link LeaderOnly} work is skipped on every instance (a warning at start-up says so).
  */
 @AutoConfiguration
-@ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LeaderElectionProperties.class)
 public final class LeaderElectionAutoConfiguration {
 
   /** Creates the auto-configuration; Spring does this. */
   public LeaderElectionAutoConfiguration() {}
 
-  // The concrete return type lets the context find this SmartLifecycle before creating it (as
-  // with spring.main.lazy-initialization); the back-off is on the interface.
-  @Bean
-  @ConditionalOnMissingBean(LeaderElections.class)
-  ManagedLeaderElections leaderElections(
-      LeaderElectionProperties properties,
-      Environment environment,
-      ObjectProvider<LeaseLockFactory> lockFactory,
-      ObjectProvider<LeaderElectorCustomizer> customizers,
-      ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
-      ApplicationEventPublisher publisher) {
-    var settings =
-        ElectionSettings.resolve(
-            properties,
-            environment.getProperty("spring.application.name"),
-            LeaseIdentity.defaultIdentity());
-    LeaseLockFactory locks = lockFactory.getIfAvailable();
-    if (locks == null) {
-      throw new LeaderElectionStartupException(
-          "Leader election in mode "
-              + properties.getMode().name().toLowerCase(java.util.Locale.ROOT)
-              + " has no LeaseLockFactory: the Kubernetes backend needs"
-              + " dev.leaderelection:leaderelection-fabric8 and a fabric8 kubernetes-client with an"
-              + " HTTP client implementation on the classpath.",
-          "Keep the dependencies leaderelection-spring brings, define a LeaseLockFactory bean, or"
-              + " set leaderelection.mode=local to run without a cluster.");
+  /**
+   * {@code leaderelection.enabled=false}: elections that never lead, so that {@link LeaderOnly}
+   * work is skipped everywhere instead of run everywhere, and beans that inject {@link
+   * LeaderElection} still start. No Lease, no Kubernetes client.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", havingValue = false)
+  static class DisabledConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(LeaderElections.class)
+    DisabledLeaderElections leaderElections(
+        LeaderElectionProperties properties, Environment environment) {
+      return new DisabledLeaderElections(
+          properties, environment.getProperty("spring.application.name"));
     }
-    return new ManagedLeaderElections(
-        settings,
-        locks,
-        customizers.orderedStream().toList(),
-        publisher,
-        checks.orderedStream().toList(),
-        properties.getMode());
+  }
+
+  /** {@code leaderelection.enabled=true} (the default): the elections. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
+  static class EnabledConfiguration {
+    // The concrete return type lets the context find this SmartLifecycle before creating it (as
+    // with spring.main.lazy-initialization); the back-off is on the interface.
+    @Bean
+    @ConditionalOnMissingBean(LeaderElections.class)
+    ManagedLeaderElections leaderElections(
+        LeaderElectionProperties properties,
+        Environment environment,
+        ObjectProvider<LeaseLockFactory> lockFactory,
+        ObjectProvider<LeaderElectorCustomizer> customizers,
+        ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
+        ApplicationEventPublisher publisher) {
+      var settings =
+          ElectionSettings.resolve(
+              properties,
+              environment.getProperty("spring.application.name"),
+              LeaseIdentity.defaultIdentity());
+      LeaseLockFactory locks = lockFactory.getIfAvailable();
+      if (locks == null) {
+        throw new LeaderElectionStartupException(
+            "Leader election in mode "
+                + properties.getMode().name().toLowerCase(java.util.Locale.ROOT)
+                + " has no LeaseLockFactory: the Kubernetes backend needs"
+                + " dev.leaderelection:leaderelection-fabric8 and a fabric8 kubernetes-client with an"
+                + " HTTP client implementation on the classpath.",
+            "Keep the dependencies leaderelection-spring brings, define a LeaseLockFactory bean, or"
+                + " set leaderelection.mode=local to run without a cluster.");
+      }
+      return new ManagedLeaderElections(
+          settings,
+          locks,
+          customizers.orderedStream().toList(),
+          publisher,
+          checks.orderedStream().toList(),
+          properties.getMode());
+    }
   }
 
   @Bean
@@ -156,6 +181,7 @@ public final class LeaderElectionAutoConfiguration {
 
   /** Local mode: in-memory leases, no cluster. */
   @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
   @ConditionalOnProperty(name = "leaderelection.mode", havingValue = "local")
   static class LocalConfiguration {
     @Bean
@@ -167,6 +193,7 @@ public final class LeaderElectionAutoConfiguration {
 
   /** Kubernetes mode: Leases through the fabric8 client. */
   @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
   @ConditionalOnProperty(
       name = "leaderelection.mode",
       havingValue = "kubernetes",

@@ -9,8 +9,9 @@ import org.springframework.boot.health.contributor.Health;
 /**
  * Health of the elections ({@code leaderElection}; switch off with {@code
  * management.health.leaderelection.enabled=false}). Details per election: {@code role} ({@code
- * leader}, {@code follower} or {@code stopped}), {@code leader} (the holder last observed), {@code
- * identity}, {@code lease}, and while leading {@code lastRenewal}.
+ * leader}, {@code follower}, {@code stopped}, or {@code disabled} with {@code
+ * leaderelection.enabled=false}), {@code leader} (the holder last observed), {@code identity},
+ * {@code lease}, and while leading {@code lastRenewal}.
  *
  * <p>DOWN when an election believes it leads (a term began and did not end) but has not renewed for
  * longer than its lease duration: the wedged leader whose election thread is stuck, which a healthy
@@ -57,6 +58,9 @@ final class LeaderElectionHealthIndicator extends AbstractHealthIndicator {
           d.put("lastRenewal", s.lastRenewal().toString());
         }
         d.put("lease", m.leaseTag());
+      } else if (e instanceof DisabledLeaderElections.Disabled) {
+        d.put("role", "disabled");
+        d.put("lease", e.leaseName());
       } else {
         d.put("role", e.isLeader() ? "leader" : "follower");
         d.put("lease", e.leaseName());

@@ -137,15 +137,28 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
-  void disabledCreatesNothing() {
-    offline()
+  void disabledKeepsElectionsThatNeverLeadButNoLeaseAndNoClient() {
+    runner
         .withPropertyValues("spring.application.name=app", "leaderelection.enabled=false")
         .run(
             ctx -> {
               assertThat(ctx).hasNotFailed();
-              assertThat(ctx).doesNotHaveBean(LeaderElections.class);
-              assertThat(ctx).doesNotHaveBean(LeaderElection.class);
+              assertThat(ctx).hasSingleBean(LeaderElections.class);
+              assertThat(ctx).hasSingleBean(LeaderElection.class);
               assertThat(ctx).doesNotHaveBean(LeaseLockFactory.class);
+              assertThat(ctx).doesNotHaveBean(KubernetesClient.class);
+              LeaderElection e = ctx.getBean(LeaderElection.class);
+              assertThat(e.leaseName()).isEqualTo("app");
+              assertThat(e.isLeader()).isFalse();
+              assertThat(e.currentLeader()).isEmpty();
+              HealthIndicator health =
+                  ctx.getBean("leaderElectionHealthIndicator", HealthIndicator.class);
+              assertThat(
+                      String.valueOf(
+                          java.util.Objects.requireNonNull(health.health())
+                              .getDetails()
+                              .get("default")))
+                  .contains("role=disabled");
             });
   }
 

@@ -116,6 +116,44 @@ class LeaderOnlyTest {
             });
   }
 
+  /** A bean that needs the election, as the documented events snippet does. */
+  static final class NeedsElection {
+    final LeaderElection election;
+
+    NeedsElection(LeaderElection election) {
+      this.election = election;
+    }
+  }
+
+  @Test
+  void disabledElectionSkipsLeaderOnlyWorkEverywhereKeepsTheBeanAndWarns(CapturedOutput output) {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .withBean(NeedsElection.class)
+        .withPropertyValues("leaderelection.enabled=false")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderElection e = ctx.getBean(NeedsElection.class).election;
+              assertThat(e.name()).isEqualTo("default");
+              assertThat(e.isLeader()).isFalse();
+              assertThat(e.awaitLeadership(Duration.ofMillis(50))).isEmpty();
+              assertThat(e.yieldLeadership()).isFalse();
+              assertThat(ctx.getBean(LeaderElections.class).get("other").isLeader()).isFalse();
+              Jobs jobs = ctx.getBean(Jobs.class);
+              await().atMost(WAIT).until(() -> jobs.everywhere.get() >= 5);
+              assertThat(jobs.onLeader.get()).isZero();
+              assertThat(jobs.onOther.get()).isZero();
+              assertThat(leases.byName).containsOnlyKeys("theirs"); // no Lease was touched
+              assertThat(output)
+                  .contains(
+                      "leaderelection.enabled=false: this application takes part in no leader"
+                          + " election and never leads. @LeaderOnly methods are skipped on every"
+                          + " instance")
+                  .contains("set leaderelection.mode=local instead");
+            });
+  }
+
   @Test
   void leaderOnlyMethodsStopWhenLeadershipIsYieldedAndResumeWhenRegained() {
     runner
