@@ -510,6 +510,62 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
+  void bareNumbersAreSecondsForEveryDuration() {
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.lease-duration=20",
+            "leaderelection.renew-deadline=12",
+            "leaderelection.retry-period=2",
+            "leaderelection.elections.default.lease-name=app",
+            "leaderelection.elections.jobs.lease-duration=30",
+            "leaderelection.elections.jobs.renew-deadline=20",
+            "leaderelection.elections.jobs.retry-period=4")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              var top =
+                  ((ManagedLeaderElection) ctx.getBean(LeaderElections.class).get("default"))
+                      .elector()
+                      .config();
+              assertThat(top.leaseDuration()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(top.renewDeadline()).isEqualTo(Duration.ofSeconds(12));
+              assertThat(top.retryPeriod()).isEqualTo(Duration.ofSeconds(2));
+              var jobs =
+                  ((ManagedLeaderElection) ctx.getBean(LeaderElections.class).get("jobs"))
+                      .elector()
+                      .config();
+              assertThat(jobs.leaseDuration()).isEqualTo(Duration.ofSeconds(30));
+              assertThat(jobs.renewDeadline()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(jobs.retryPeriod()).isEqualTo(Duration.ofSeconds(4));
+            });
+  }
+
+  @Test
+  void aRetryPeriodBelowTheFloorIsRefusedNamingThePropertyTheValueAndTheWriteRate() {
+    offline()
+        .withPropertyValues("spring.application.name=app", "leaderelection.retry-period=2ms")
+        .run(
+            ctx -> {
+              Throwable failure = ctx.getStartupFailure();
+              assertThat(failure).isNotNull();
+              FailureAnalysis analysis =
+                  java.util.Objects.requireNonNull(
+                      new LeaderElectionFailureAnalyzer()
+                          .analyze(java.util.Objects.requireNonNull(failure)));
+              assertThat(analysis.getDescription())
+                  .isEqualTo(
+                      "Invalid timing for leader election 'default': leaderelection.retry-period"
+                          + " must be at least 100ms; got 2ms, which would make the leader write"
+                          + " the Lease about 500 times a second (and every candidate without a"
+                          + " watch read it as often). Use 2s (the default) unless you need"
+                          + " faster hand-over; a bare number given as milliseconds is the usual"
+                          + " cause.");
+              assertThat(analysis.getAction()).contains("retry-period at least 100ms");
+            });
+  }
+
+  @Test
   void aFractionalLeaseDurationOfANamedElectionNamesItsProperty() {
     offline()
         .withPropertyValues(
