@@ -76,6 +76,7 @@ public final class LeaderElectionAutoConfiguration {
     @ConditionalOnMissingBean(LeaderElections.class)
     DisabledLeaderElections leaderElections(
         LeaderElectionProperties properties, Environment environment) {
+      UnknownProperties.check(environment);
       return new DisabledLeaderElections(
           properties, environment.getProperty("spring.application.name"));
     }
@@ -96,6 +97,7 @@ public final class LeaderElectionAutoConfiguration {
         ObjectProvider<LeaderElectorCustomizer> customizers,
         ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
         ApplicationEventPublisher publisher) {
+      UnknownProperties.check(environment);
       var settings =
           ElectionSettings.resolve(
               properties,

@@ -565,6 +565,77 @@ class LeaderElectionAutoConfigurationTest {
             });
   }
 
+  private static FailureAnalysis analysisOf(
+      org.springframework.boot.test.context.assertj.AssertableApplicationContext ctx) {
+    Throwable failure = ctx.getStartupFailure();
+    assertThat(failure).isNotNull();
+    return java.util.Objects.requireNonNull(
+        new LeaderElectionFailureAnalyzer().analyze(java.util.Objects.requireNonNull(failure)));
+  }
+
+  @Test
+  void aMisspelledPropertyStopsTheStartUpNamingTheNearestValidOne() {
+    offline()
+        .withPropertyValues("spring.application.name=app", "leaderelection.lease-duraton=20s")
+        .run(
+            ctx -> {
+              FailureAnalysis a = analysisOf(ctx);
+              assertThat(a.getDescription())
+                  .startsWith("The property leaderelection.lease-duraton (")
+                  .endsWith(
+                      ") is not a leader election setting; Spring Boot would ignore it and the"
+                          + " setting meant would keep its default.");
+              assertThat(a.getAction())
+                  .startsWith(
+                      "Did you mean leaderelection.lease-duration? Fix or remove"
+                          + " leaderelection.lease-duraton;");
+            });
+    offline()
+        .withPropertyValues("spring.application.name=app", "leaderelection.rbac-chek=warn")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith("Did you mean leaderelection.rbac-check?"));
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app", "leaderelection.elections.jobs.lease-nme=jobs")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith("Did you mean leaderelection.elections.jobs.lease-name?"));
+  }
+
+  @Test
+  void aMisspelledPropertyIsRefusedAlsoWhenTheElectionIsDisabled() {
+    runner
+        .withPropertyValues("leaderelection.enabled=false", "leaderelection.mdoe=local")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith("Did you mean leaderelection.mode?"));
+  }
+
+  @Test
+  void relaxedSpellingsOfValidPropertiesAreAccepted() {
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.leaseDuration=20s",
+            "leaderelection.renew_deadline=12s",
+            "leaderelection.elections.default.leaseName=app",
+            "leaderelection.elections.jobs.retryPeriod=1s")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              var c =
+                  ((ManagedLeaderElection) ctx.getBean(LeaderElections.class).get("jobs"))
+                      .elector()
+                      .config();
+              assertThat(c.leaseDuration()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(c.retryPeriod()).isEqualTo(Duration.ofSeconds(1));
+            });
+  }
+
   @Test
   void aFractionalLeaseDurationOfANamedElectionNamesItsProperty() {
     offline()
