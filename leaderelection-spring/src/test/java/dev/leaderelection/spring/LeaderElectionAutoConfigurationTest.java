@@ -716,17 +716,45 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
-  void withoutANamespaceOutsideAPodTheStartUpSaysHowToSetOne() {
+  void withoutANamespaceOutsideAPodTheStartUpNamesTheNamespacePropertyAndLocalMode() {
     runner
         .withUserConfiguration(UnreachableClient.class)
         .withPropertyValues("spring.application.name=app", "leaderelection.rbac-check=off")
         .run(
             ctx -> {
-              assertThat(ctx).hasFailed();
-              assertThat(ctx.getStartupFailure())
-                  .hasStackTraceContaining("Cannot set up the Lease 'app'")
-                  .hasStackTraceContaining("Set leaderelection.namespace");
+              FailureAnalysis a = analysisOf(ctx);
+              assertThat(a.getDescription())
+                  .isEqualTo(
+                      "Cannot set up the Lease 'app' of leader election 'default': it has no"
+                          + " namespace. leaderelection.namespace is not set, this process does"
+                          + " not run in a pod, and the Kubernetes client's configuration (the"
+                          + " current kubeconfig context) names no namespace; there may be no"
+                          + " cluster at all.")
+                  .doesNotContain("builder");
+              assertThat(a.getAction())
+                  .isEqualTo(
+                      "To elect in a cluster, set leaderelection.namespace, or a namespace in the"
+                          + " current kubeconfig context. To run without a cluster (development,"
+                          + " tests), set leaderelection.mode=local: this process then leads"
+                          + " alone, with an in-memory lease.");
             });
+  }
+
+  @Test
+  void withoutANamespaceANamedElectionNamesItsOwnPropertyAndLocalMode() {
+    runner
+        .withUserConfiguration(UnreachableClient.class)
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.rbac-check=off",
+            "leaderelection.elections.jobs.lease-name=jobs")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith(
+                        "To elect in a cluster, set leaderelection.elections.jobs.namespace (or"
+                            + " leaderelection.namespace)")
+                    .contains("set leaderelection.mode=local"));
   }
 
   // ---- optional integrations missing -------------------------------------------------------
