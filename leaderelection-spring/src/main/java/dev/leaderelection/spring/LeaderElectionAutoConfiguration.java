@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Map;
 import java.util.function.Function;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -158,6 +159,12 @@ public final class LeaderElectionAutoConfiguration {
           return ManagedLeaderElections.resolve(elections.getObject(), name);
         };
     return new LeaderOnlySchedulingConfigurer(methods, resolver);
+  }
+
+  @Bean
+  LeaderOnlySchedulingCheck leaderOnlySchedulingCheck(
+      LeaderOnlyMethods methods, ListableBeanFactory beans) {
+    return new LeaderOnlySchedulingCheck(methods, beans);
   }
 
   /** Matches when there is one election, or one named {@code default}. */

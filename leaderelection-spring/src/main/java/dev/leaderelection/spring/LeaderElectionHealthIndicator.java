@@ -11,7 +11,8 @@ import org.springframework.boot.health.contributor.Health;
  * management.health.leaderelection.enabled=false}). Details per election: {@code role} ({@code
  * leader}, {@code follower}, {@code stopped}, or {@code disabled} with {@code
  * leaderelection.enabled=false}), {@code leader} (the holder last observed), {@code identity},
- * {@code lease}, and while leading {@code lastRenewal}.
+ * {@code lease}, and while leading {@code lastRenewal}; in local mode also {@code mode} ({@code
+ * local}) and a {@code warning} that no election takes place.
  *
  * <p>DOWN when an election believes it leads (a term began and did not end) but has not renewed for
  * longer than its lease duration: the wedged leader whose election thread is stuck, which a healthy
@@ -33,11 +34,21 @@ final class LeaderElectionHealthIndicator extends AbstractHealthIndicator {
     long now = System.nanoTime();
     boolean wedged = false;
     Map<String, Object> details = new LinkedHashMap<>();
+    boolean local =
+        elections instanceof ManagedLeaderElections all
+            && all.mode() == LeaderElectionProperties.Mode.LOCAL;
     for (LeaderElection e : elections.all()) {
       Map<String, Object> d = new LinkedHashMap<>();
       if (e instanceof ManagedLeaderElection m) {
         ManagedLeaderElection.Status s = m.status(now);
         d.put("role", s.role());
+        if (local) {
+          d.put("mode", "local");
+          d.put(
+              "warning",
+              "leaderelection.mode=local: an in-memory lease that this process always wins; no"
+                  + " election takes place, every instance leads");
+        }
         if (s.wedged()) {
           wedged = true;
           d.put(

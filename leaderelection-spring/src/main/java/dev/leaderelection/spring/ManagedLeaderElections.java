@@ -185,6 +185,11 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
     }
   }
 
+  /** {@return how these elections elect: in the cluster, or locally (no election)} */
+  Mode mode() {
+    return mode;
+  }
+
   // ---- LeaderElections ---------------------------------------------------------------------
 
   @Override

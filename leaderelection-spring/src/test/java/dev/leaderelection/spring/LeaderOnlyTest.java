@@ -116,6 +116,45 @@ class LeaderOnlyTest {
             });
   }
 
+  /** {@link Jobs} without {@code @EnableScheduling}. */
+  static class UnscheduledJobs {
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Scheduled(fixedDelay = 20)
+    @LeaderOnly
+    void leaderJob() {
+      runs.incrementAndGet();
+    }
+  }
+
+  @Test
+  void leaderOnlyMethodsWithoutEnableSchedulingAreReportedNamingTheAnnotation(
+      CapturedOutput output) {
+    runner
+        .withBean(UnscheduledJobs.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(output)
+                  .contains(
+                      "@LeaderOnly @Scheduled methods UnscheduledJobs.leaderJob() never run, on"
+                          + " the leader or anywhere else: scheduling is not enabled. Add"
+                          + " @EnableScheduling to a @Configuration class (for example the"
+                          + " @SpringBootApplication class).");
+            });
+  }
+
+  @Test
+  void withEnableSchedulingThereIsNoSchedulingWarning(CapturedOutput output) {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(output).doesNotContain("scheduling is not enabled");
+            });
+  }
+
   /** A bean that needs the election, as the documented events snippet does. */
   static final class NeedsElection {
     final LeaderElection election;
