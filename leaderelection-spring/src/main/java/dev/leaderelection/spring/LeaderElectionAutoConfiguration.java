@@ -239,8 +239,9 @@ public final class LeaderElectionAutoConfiguration {
     static class LeaderElectionHealthConfiguration {
       @Bean
       @ConditionalOnMissingBean(name = "leaderElectionHealthIndicator")
-      HealthIndicator leaderElectionHealthIndicator(LeaderElections elections) {
-        return new LeaderElectionHealthIndicator(elections);
+      HealthIndicator leaderElectionHealthIndicator(
+          LeaderElections elections, LeaderElectionProperties properties) {
+        return new LeaderElectionHealthIndicator(elections, properties.isHealthDownOnError());
       }
     }
   }

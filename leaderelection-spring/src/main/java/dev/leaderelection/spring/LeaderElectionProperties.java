@@ -97,6 +97,14 @@ public class LeaderElectionProperties {
   private RbacCheck rbacCheck = RbacCheck.FAIL;
 
   /**
+   * Whether the leaderElection health indicator reports DOWN while an election's calls to the API
+   * server have failed for longer than its lease duration. Off by default: an API server outage
+   * would turn every replica DOWN at once, and restart them all if the indicator is in a liveness
+   * group, which fixes nothing. The last error and since when are in the health details either way.
+   */
+  private boolean healthDownOnError;
+
+  /**
    * Named elections, each overriding the top-level settings. When any is configured, the
    * application takes part in these elections only.
    */
@@ -254,6 +262,20 @@ public class LeaderElectionProperties {
    */
   public void setRbacCheck(RbacCheck rbacCheck) {
     this.rbacCheck = rbacCheck;
+  }
+
+  /** {@return whether health is DOWN while calls keep failing} */
+  public boolean isHealthDownOnError() {
+    return healthDownOnError;
+  }
+
+  /**
+   * Sets whether health is DOWN while calls keep failing.
+   *
+   * @param healthDownOnError whether to report DOWN
+   */
+  public void setHealthDownOnError(boolean healthDownOnError) {
+    this.healthDownOnError = healthDownOnError;
   }
 
   /** {@return the named elections, by name} */

@@ -2,6 +2,7 @@ package dev.leaderelection.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaderElector;
@@ -15,7 +16,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
@@ -755,6 +758,64 @@ class LeaderElectionAutoConfigurationTest {
                         "To elect in a cluster, set leaderelection.elections.jobs.namespace (or"
                             + " leaderelection.namespace)")
                     .contains("set leaderelection.mode=local"));
+  }
+
+  // ---- a broken election -------------------------------------------------------------------
+
+  private static final String[] FAST = {
+    "spring.application.name=app",
+    "leaderelection.lease-duration=1s",
+    "leaderelection.renew-deadline=500ms",
+    "leaderelection.retry-period=200ms"
+  };
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> details(
+      org.springframework.boot.health.contributor.Health health) {
+    return (Map<String, Object>)
+        java.util.Objects.requireNonNull(health.getDetails().get("default"));
+  }
+
+  private static org.springframework.boot.health.contributor.Health health(
+      org.springframework.boot.test.context.assertj.AssertableApplicationContext ctx) {
+    return java.util.Objects.requireNonNull(
+        ctx.getBean("leaderElectionHealthIndicator", HealthIndicator.class).health());
+  }
+
+  @Test
+  void anUnreachableApiServerShowsTheLastErrorAndSinceWhenButStaysUpByDefault() {
+    offline()
+        .withPropertyValues(FAST)
+        .run(
+            ctx -> {
+              await()
+                  .atMost(Duration.ofSeconds(10))
+                  .until(() -> details(health(ctx)).containsKey("error"));
+              var h = health(ctx);
+              assertThat(String.valueOf(details(h).get("error"))).startsWith("get: ");
+              assertThat(Instant.parse(String.valueOf(details(h).get("failingSince"))))
+                  .isBefore(Instant.now());
+              assertThat(details(h)).containsEntry("role", "follower").containsEntry("leader", "");
+              Thread.sleep(1500); // longer than the lease duration
+              assertThat(health(ctx).getStatus())
+                  .isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+            });
+  }
+
+  @Test
+  void withHealthDownOnErrorAnElectionFailingLongerThanItsLeaseDurationIsDown() {
+    offline()
+        .withPropertyValues(FAST)
+        .withPropertyValues("leaderelection.health-down-on-error=true")
+        .run(
+            ctx ->
+                await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(
+                        () ->
+                            health(ctx)
+                                .getStatus()
+                                .equals(org.springframework.boot.health.contributor.Status.DOWN)));
   }
 
   // ---- optional integrations missing -------------------------------------------------------
