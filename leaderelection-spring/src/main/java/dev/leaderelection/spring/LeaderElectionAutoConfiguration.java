@@ -99,6 +99,7 @@ public final class LeaderElectionAutoConfiguration {
         ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
         ApplicationEventPublisher publisher) {
       UnknownProperties.check(environment);
+      SpringCloudKubernetesProperties.apply(environment, properties);
       var settings =
           ElectionSettings.resolve(
               properties,

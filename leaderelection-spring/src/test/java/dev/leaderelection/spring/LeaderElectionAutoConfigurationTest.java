@@ -22,11 +22,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.integration.leader.event.LeaderEventPublisher;
@@ -758,6 +761,96 @@ class LeaderElectionAutoConfigurationTest {
                         "To elect in a cluster, set leaderelection.elections.jobs.namespace (or"
                             + " leaderelection.namespace)")
                     .contains("set leaderelection.mode=local"));
+  }
+
+  // ---- moving from Spring Cloud Kubernetes -------------------------------------------------
+
+  private ApplicationContextRunner withoutNamespace() {
+    return runner
+        .withUserConfiguration(UnreachableClient.class)
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.rbac-check=off",
+            "leaderelection.release-on-shutdown=false");
+  }
+
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void springCloudKubernetesLeaseElectionIsHonouredWithItsDefaultLeaseAndADeprecationWarning(
+      CapturedOutput output) {
+    withoutNamespace()
+        .withPropertyValues("spring.cloud.kubernetes.leader.election.enabled=true")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderElection e = ctx.getBean(LeaderElection.class);
+              assertThat(e.leaseName()).isEqualTo("spring-k8s-leader-election-lock");
+              assertThat(e.namespace()).contains("default");
+              assertThat(output)
+                  .contains(
+                      "Deprecated: Spring Cloud Kubernetes leader election properties"
+                          + " (spring.cloud.kubernetes.leader.election.enabled=true). They are"
+                          + " honoured so that this application competes for the Lease that"
+                          + " instances still running Spring Cloud Kubernetes hold:"
+                          + " leaderelection.lease-name=spring-k8s-leader-election-lock,"
+                          + " leaderelection.namespace=default.");
+            });
+  }
+
+  @Test
+  void springCloudKubernetesLockNameNamespaceAndDurationsAreHonouredUnlessSetHere() {
+    withoutNamespace()
+        .withPropertyValues(
+            "spring.cloud.kubernetes.leader.election.enabled=true",
+            "spring.cloud.kubernetes.leader.election.lock-name=jobs-lock",
+            "spring.cloud.kubernetes.leader.election.lock-namespace=ops",
+            "spring.cloud.kubernetes.leader.election.lease-duration=20s",
+            "spring.cloud.kubernetes.leader.election.renew-deadline=12s",
+            "leaderelection.retry-period=3s",
+            "spring.cloud.kubernetes.leader.election.retry-period=1s")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              ManagedLeaderElection e = (ManagedLeaderElection) ctx.getBean(LeaderElection.class);
+              assertThat(e.leaseName()).isEqualTo("jobs-lock");
+              assertThat(e.namespace()).contains("ops");
+              assertThat(e.elector().config().leaseDuration()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(e.elector().config().renewDeadline()).isEqualTo(Duration.ofSeconds(12));
+              assertThat(e.elector().config().retryPeriod()).isEqualTo(Duration.ofSeconds(3));
+            });
+  }
+
+  @Test
+  void springCloudKubernetesLeaseElectionSwitchedOffIsIgnored() {
+    withoutNamespace()
+        .withPropertyValues(
+            "leaderelection.namespace=team-a",
+            "spring.cloud.kubernetes.leader.election.enabled=false",
+            "spring.cloud.kubernetes.leader.election.lock-name=old")
+        .run(ctx -> assertThat(ctx.getBean(LeaderElection.class).leaseName()).isEqualTo("app"));
+  }
+
+  @Test
+  void springCloudKubernetesConfigMapElectionIsRefusedSayingWhy() {
+    withoutNamespace()
+        .withPropertyValues(
+            "spring.cloud.kubernetes.leader.config-map-name=leaders",
+            "spring.cloud.kubernetes.leader.role=reports")
+        .run(
+            ctx -> {
+              FailureAnalysis a = analysisOf(ctx);
+              assertThat(a.getDescription())
+                  .isEqualTo(
+                      "Spring Cloud Kubernetes's ConfigMap leader election is configured"
+                          + " (spring.cloud.kubernetes.leader.role=reports,"
+                          + " spring.cloud.kubernetes.leader.config-map-name=leaders). Instances"
+                          + " that still run it lead by a ConfigMap, which the Lease of this"
+                          + " starter cannot exclude: during a rolling update both would lead.");
+              assertThat(a.getAction())
+                  .startsWith("Remove the spring.cloud.kubernetes.leader.* properties")
+                  .contains("leaderelection.elections.<role>.*")
+                  .contains("Recreate");
+            });
   }
 
   // ---- a broken election -------------------------------------------------------------------
