@@ -51,8 +51,8 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *       through the application's {@code LeaderEventPublisher} if it has one.
  * </ul>
  *
- * <p>{@link LeaderOnly} works through a {@code SchedulingConfigurer} that wraps the scheduler of
- * {@code @Scheduled} tasks; it is active whatever else the application defines.
+ * <p>{@link LeaderOnly} works through an interceptor on the annotated methods (a proxy of their
+ * bean); it is active whatever else the application defines.
  *
  * <p>With {@code leaderelection.enabled=false} there is no Lease and no {@code KubernetesClient},
  * but the {@link LeaderElections} and {@link LeaderElection} beans remain: elections that never
@@ -140,15 +140,8 @@ public final class LeaderElectionAutoConfiguration {
   }
 
   @Bean
-  static LeaderOnlyMethods leaderOnlyMethods() {
-    return new LeaderOnlyMethods();
-  }
-
-  @Bean
-  LeaderOnlySchedulingConfigurer leaderOnlySchedulingConfigurer(
-      LeaderOnlyMethods methods,
-      ObjectProvider<LeaderElections> elections,
-      ObjectProvider<LeaderElection> primary) {
+  static LeaderOnlyMethods leaderOnlyMethods(
+      ObjectProvider<LeaderElections> elections, ObjectProvider<LeaderElection> primary) {
     Function<String, LeaderElection> resolver =
         name -> {
           if (name.isEmpty()) {
@@ -159,7 +152,7 @@ public final class LeaderElectionAutoConfiguration {
           }
           return ManagedLeaderElections.resolve(elections.getObject(), name);
         };
-    return new LeaderOnlySchedulingConfigurer(methods, resolver);
+    return new LeaderOnlyMethods(resolver);
   }
 
   @Bean

@@ -8,7 +8,8 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.scheduling.annotation.ScheduledAnnotationBeanPostProcessor;
 
 /**
- * Warns when {@link LeaderOnly} {@code @Scheduled} methods exist but scheduling is not enabled:
+ * Checks, once every singleton exists, that the election of every {@link LeaderOnly} method exists,
+ * and warns when {@link LeaderOnly} {@code @Scheduled} methods exist but scheduling is not enabled:
  * without {@code @EnableScheduling} Spring runs no {@code @Scheduled} method at all, on the leader
  * or elsewhere, and says nothing.
  */
@@ -25,14 +26,15 @@ final class LeaderOnlySchedulingCheck implements SmartInitializingSingleton {
 
   @Override
   public void afterSingletonsInstantiated() {
-    if (methods.all().isEmpty() || schedulingEnabled()) {
+    methods.checkElections();
+    if (methods.scheduled().isEmpty() || schedulingEnabled()) {
       return;
     }
     log.warn(
         "@LeaderOnly @Scheduled methods {} never run, on the leader or anywhere else: scheduling"
             + " is not enabled. Add @EnableScheduling to a @Configuration class (for example the"
             + " @SpringBootApplication class).",
-        methods.all().stream()
+        methods.scheduled().stream()
             .map(LeaderOnlyMethods.Binding::describe)
             .sorted()
             .collect(Collectors.joining(", ")));

@@ -141,8 +141,9 @@ class LeaderElectionSpringIT {
     assertThat(si.getContext().isLeader()).isTrue();
 
     // The leader-only job runs on the leader only.
-    SpringApps.Jobs leaderJobs = leaderCtx.getBean(SpringApps.Jobs.class);
-    SpringApps.Jobs followerJobs = followerCtx.getBean(SpringApps.Jobs.class);
+    SpringApps.Jobs leaderJobs = LeaderOnlyTest.target(leaderCtx.getBean(SpringApps.Jobs.class));
+    SpringApps.Jobs followerJobs =
+        LeaderOnlyTest.target(followerCtx.getBean(SpringApps.Jobs.class));
     await().atMost(WAIT).until(() -> leaderJobs.runs.get() >= 5);
     assertThat(followerJobs.runs.get()).isZero();
 
