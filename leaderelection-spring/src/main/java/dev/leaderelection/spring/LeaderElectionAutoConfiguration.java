@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -46,6 +47,8 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *   <li>{@code KubernetesClient} (fabric8), configured as fabric8 does by default (in-cluster
  *       service account, else kubeconfig), closed with the context;
  *   <li>with Spring Boot's health module: the {@code leaderElectionHealthIndicator};
+ *   <li>with Spring Boot's actuator: the {@code leaderElectionInfoContributor} (lease, leader and
+ *       this instance's role of each election in {@code /actuator/info});
  *   <li>with Micrometer: a {@code MeterBinder} of every election's meters;
  *   <li>with Spring Integration: the bridge to its {@code OnGrantedEvent}/{@code OnRevokedEvent},
  *       through the application's {@code LeaderEventPublisher} if it has one.
@@ -237,6 +240,17 @@ public final class LeaderElectionAutoConfiguration {
           LeaderElections elections, LeaderElectionProperties properties) {
         return new LeaderElectionHealthIndicator(elections, properties.isHealthDownOnError());
       }
+    }
+  }
+
+  /** {@code /actuator/info}, with Spring Boot's actuator. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(InfoContributor.class)
+  static class InfoConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(name = "leaderElectionInfoContributor")
+    InfoContributor leaderElectionInfoContributor(LeaderElections elections) {
+      return new LeaderElectionInfoContributor(elections);
     }
   }
 

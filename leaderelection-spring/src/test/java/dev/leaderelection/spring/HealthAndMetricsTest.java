@@ -209,6 +209,38 @@ class HealthAndMetricsTest {
   }
 
   @Test
+  void actuatorInfoShowsEachElectionsLeaseLeaderAndRole() {
+    runner.run(
+        ctx -> {
+          LeaderElection e = ctx.getBean(LeaderElection.class);
+          assertThat(e.awaitLeadership(WAIT)).isPresent();
+          var builder = new org.springframework.boot.actuate.info.Info.Builder();
+          ctx.getBean(
+                  "leaderElectionInfoContributor",
+                  org.springframework.boot.actuate.info.InfoContributor.class)
+              .contribute(builder);
+          assertThat(builder.build().getDetails())
+              .containsEntry(
+                  "leaderelection",
+                  Map.of(
+                      "default", Map.of("lease", "app", "leader", e.identity(), "role", "leader")));
+        });
+  }
+
+  @Test
+  void withoutTheActuatorThereIsNoInfoContributor() {
+    runner
+        .withClassLoader(
+            new org.springframework.boot.test.context.FilteredClassLoader(
+                org.springframework.boot.actuate.info.InfoContributor.class))
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx).doesNotHaveBean("leaderElectionInfoContributor");
+            });
+  }
+
+  @Test
   void localModeIsVisibleInTheHealthDetails() {
     runner.run(
         ctx -> {
