@@ -34,15 +34,13 @@ final class Fabric8Calls {
   final String apiServer;
   final LeaseErrors errors;
 
-  Fabric8Calls(KubernetesClient client, String namespace, String name) {
+  Fabric8Calls(KubernetesClient client, String namespace, String name, String namespaceSetting) {
     // A client derived with no retries shares the connections of the user's client.
     this.http = client.getHttpClient().newBuilder().tag(noRetries(client, null)).build();
     this.json = client.getKubernetesSerialization();
     String master = client.getMasterUrl().toString();
     this.apiServer = master.endsWith("/") ? master.substring(0, master.length() - 1) : master;
-    this.errors =
-        new LeaseErrors(
-            apiServer, namespace, name, "KubernetesLeaseLock.builder(client).namespace(...)");
+    this.errors = new LeaseErrors(apiServer, namespace, name, namespaceSetting);
   }
 
   /**
