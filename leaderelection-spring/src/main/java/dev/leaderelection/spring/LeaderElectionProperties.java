@@ -31,7 +31,11 @@ public class LeaderElectionProperties {
   /** The name of the election configured by the top-level properties. */
   public static final String DEFAULT_ELECTION = "default";
 
-  /** Whether to take part in leader election. */
+  /**
+   * Whether to take part in leader election. When false, no Lease is used and this instance never
+   * leads: @LeaderOnly methods are skipped (on every instance); use mode=local to run alone and
+   * lead.
+   */
   private boolean enabled = true;
 
   /**
