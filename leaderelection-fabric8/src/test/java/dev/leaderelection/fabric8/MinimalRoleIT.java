@@ -184,7 +184,7 @@ class MinimalRoleIT {
                 .withNewRoleRef()
                 .withApiGroup("rbac.authorization.k8s.io")
                 .withKind("Role")
-                .withName("leader-election")
+                .withName("leader-election-" + LEASE) // the documented Role's name
                 .endRoleRef()
                 .addNewSubject()
                 .withKind("ServiceAccount")
