@@ -41,6 +41,14 @@ public final class LeaderElectionConfig {
   public static final Duration DEFAULT_RETRY_PERIOD = Duration.ofSeconds(2);
 
   /**
+   * The smallest {@code retryPeriod} accepted: 100 ms. The leader writes the Lease once per {@code
+   * retryPeriod} and every candidate without a watch reads it as often, so a shorter period (such
+   * as a bare {@code 2} read as milliseconds) loads the API server with hundreds of requests a
+   * second per instance while buying no faster fail-over, which {@code leaseDuration} bounds.
+   */
+  public static final Duration MIN_RETRY_PERIOD = Duration.ofMillis(100);
+
+  /**
    * Candidates wait {@code retryPeriod × [1, 1 + JITTER_FACTOR)} between attempts, as client-go.
    */
   public static final double JITTER_FACTOR = 1.2;
@@ -305,15 +313,32 @@ public final class LeaderElectionConfig {
     }
 
     /**
-     * Sets {@code retryPeriod} (default 2 s).
+     * Sets {@code retryPeriod} (default 2 s), at least {@link #MIN_RETRY_PERIOD} (100 ms).
      *
      * @param retryPeriod the duration
      * @return this builder
-     * @throws InvalidSettingException if the value is not positive
+     * @throws InvalidSettingException if the value is not positive, or below 100 ms (the message
+     *     gives the write rate it would cause)
      */
     public Builder retryPeriod(Duration retryPeriod) {
       Objects.requireNonNull(retryPeriod, "retryPeriod must not be null");
       requirePositive(Setting.RETRY_PERIOD, retryPeriod);
+      if (retryPeriod.compareTo(MIN_RETRY_PERIOD) < 0) {
+        long perSecond = Math.round(1e9 / retryPeriod.toNanos());
+        throw invalid(
+            Setting.RETRY_PERIOD,
+            Setting.RETRY_PERIOD,
+            " must be at least "
+                + format(MIN_RETRY_PERIOD)
+                + "; got "
+                + format(retryPeriod)
+                + ", which would make the leader write the Lease about "
+                + perSecond
+                + " times a second (and every candidate without a watch read it as often). Use "
+                + format(DEFAULT_RETRY_PERIOD)
+                + " (the default) unless you need faster hand-over; a bare number given as"
+                + " milliseconds is the usual cause");
+      }
       this.retryPeriod = retryPeriod;
       return this;
     }

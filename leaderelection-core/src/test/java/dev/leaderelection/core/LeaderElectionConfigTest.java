@@ -63,6 +63,13 @@ class LeaderElectionConfigTest {
             (Supplier<?>) () -> LeaderElectionConfig.builder().retryPeriod(Duration.ZERO),
             "retryPeriod must be greater than zero; got 0s"),
         Arguments.of(
+            "retry below the floor",
+            (Supplier<?>) () -> LeaderElectionConfig.builder().retryPeriod(Duration.ofMillis(2)),
+            "retryPeriod must be at least 100ms; got 2ms, which would make the leader write the"
+                + " Lease about 500 times a second (and every candidate without a watch read it as"
+                + " often). Use 2s (the default) unless you need faster hand-over; a bare number"
+                + " given as milliseconds is the usual cause"),
+        Arguments.of(
             "fractional lease",
             (Supplier<?>)
                 () -> LeaderElectionConfig.builder().leaseDuration(Duration.ofMillis(1500)),
@@ -117,6 +124,13 @@ class LeaderElectionConfigTest {
             Setting.RETRY_PERIOD,
             "<RETRY_PERIOD> must be greater than zero; got 0s"),
         Arguments.of(
+            (Supplier<?>) () -> LeaderElectionConfig.builder().retryPeriod(Duration.ofMillis(99)),
+            Setting.RETRY_PERIOD,
+            "<RETRY_PERIOD> must be at least 100ms; got 99ms, which would make the leader write the"
+                + " Lease about 10 times a second (and every candidate without a watch read it as"
+                + " often). Use 2s (the default) unless you need faster hand-over; a bare number"
+                + " given as milliseconds is the usual cause"),
+        Arguments.of(
             (Supplier<?>)
                 () -> LeaderElectionConfig.builder().leaseDuration(Duration.ofMillis(1500)),
             Setting.LEASE_DURATION,
@@ -152,6 +166,16 @@ class LeaderElectionConfigTest {
     assertThatThrownBy(() -> LeaderElectionConfig.builder().leaseDuration(null))
         .isInstanceOf(NullPointerException.class)
         .hasMessage("leaseDuration must not be null");
+  }
+
+  @Test
+  void theRetryPeriodFloorItselfIsAccepted() {
+    assertThat(
+            LeaderElectionConfig.builder()
+                .retryPeriod(LeaderElectionConfig.MIN_RETRY_PERIOD)
+                .build()
+                .retryPeriod())
+        .isEqualTo(Duration.ofMillis(100));
   }
 
   @Test

@@ -46,14 +46,12 @@ final class Fabric8Calls {
   private static final Map<HttpClient, WeakReference<HttpClient>> NO_RETRY_CLIENTS =
       new WeakHashMap<>();
 
-  Fabric8Calls(KubernetesClient client, String namespace, String name) {
+  Fabric8Calls(KubernetesClient client, String namespace, String name, String namespaceSetting) {
     this.http = noRetryClient(client);
     this.json = client.getKubernetesSerialization();
     String master = client.getMasterUrl().toString();
     this.apiServer = master.endsWith("/") ? master.substring(0, master.length() - 1) : master;
-    this.errors =
-        new LeaseErrors(
-            apiServer, namespace, name, "KubernetesLeaseLock.builder(client).namespace(...)");
+    this.errors = new LeaseErrors(apiServer, namespace, name, namespaceSetting);
   }
 
   private static HttpClient noRetryClient(KubernetesClient client) {

@@ -101,7 +101,7 @@ public final class KubernetesLeaseLock implements KubernetesLock {
     this.name = name;
     this.identity = identity;
     this.watchEnabled = b.watch;
-    this.calls = new Fabric8Calls(client, namespace, name);
+    this.calls = new Fabric8Calls(client, namespace, name, b.namespaceSetting);
     this.leasesUrl =
         calls.apiServer + "/apis/coordination.k8s.io/v1/namespaces/" + namespace + "/leases";
     this.leaseUrl = leasesUrl + "/" + name;
@@ -257,6 +257,7 @@ public final class KubernetesLeaseLock implements KubernetesLock {
     private @Nullable String identity;
     private boolean watch = true;
     private Path namespaceFile = LeaseNames.POD_NAMESPACE_FILE;
+    private String namespaceSetting = "KubernetesLeaseLock.builder(client).namespace(...)";
 
     private Builder(KubernetesClient client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -309,6 +310,20 @@ public final class KubernetesLeaseLock implements KubernetesLock {
      */
     public Builder watch(boolean watch) {
       this.watch = watch;
+      return this;
+    }
+
+    /**
+     * How the application sets the namespace, as the error message of a Lease whose namespace does
+     * not exist names it (default: {@code KubernetesLeaseLock.builder(client).namespace(...)}). An
+     * integration that reads the namespace from its own configuration gives its setting here, such
+     * as the Spring starter's {@code leaderelection.namespace}.
+     *
+     * @param setting the setting, as users write it
+     * @return this builder
+     */
+    public Builder namespaceSetting(String setting) {
+      this.namespaceSetting = Objects.requireNonNull(setting, "setting");
       return this;
     }
 

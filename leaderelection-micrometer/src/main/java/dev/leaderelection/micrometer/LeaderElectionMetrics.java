@@ -45,7 +45,10 @@ import org.jspecify.annotations.Nullable;
  *       identity: a configuration error)</td></tr>
  * </table>
  *
- * <p>Before it is bound, events are ignored. Thread-safe; listener methods only touch meters.
+ * <p>{@link #bindTo} registers every meter with every value of its tags ({@code errors}: each
+ * operation with each reason but {@code conflict}), at zero, so that every series exists before the
+ * first event. Before it is bound, events are ignored. Thread-safe; listener methods only touch
+ * meters.
  */
 public final class LeaderElectionMetrics implements LeaderElectionListener, MeterBinder {
   private final String lease;
@@ -74,7 +77,46 @@ public final class LeaderElectionMetrics implements LeaderElectionListener, Mete
         .tags(tags)
         .description("1 while this process leads the lease, else 0")
         .register(registry);
+    // Every meter, with every value of its tags, exists from the start at zero: a dashboard or an
+    // alert on a rate sees a series before the first event, not only after it.
+    Counter.builder("leaderelection.transitions").tags(tags).register(registry);
+    for (Leadership.EndReason reason : Leadership.EndReason.values()) {
+      counter(registry, "leaderelection.losses", "reason", lower(reason));
+    }
+    renewLatency(registry);
+    for (String kind : new String[] {"acquire", "renew"}) {
+      counter(registry, "leaderelection.attempts", "kind", kind);
+    }
+    for (Operation operation : Operation.values()) {
+      counter(registry, "leaderelection.conflicts", "operation", lower(operation));
+      for (LeaseLockException.Reason reason : LeaseLockException.Reason.values()) {
+        if (reason != LeaseLockException.Reason.CONFLICT) {
+          errors(registry, operation, lower(reason));
+        }
+      }
+    }
+    identityConflicts(registry);
     registries.add(registry);
+  }
+
+  private Timer renewLatency(MeterRegistry registry) {
+    return Timer.builder("leaderelection.renew.latency")
+        .tags(tags)
+        .description("time from the start of a renewal to its success")
+        .register(registry);
+  }
+
+  private Counter errors(MeterRegistry registry, Operation operation, String reason) {
+    return Counter.builder("leaderelection.errors")
+        .tags(tags.and("operation", lower(operation), "reason", reason))
+        .register(registry);
+  }
+
+  private Counter identityConflicts(MeterRegistry registry) {
+    return Counter.builder("leaderelection.identity.conflicts")
+        .tags(tags)
+        .description("records naming this identity written by another process")
+        .register(registry);
   }
 
   private boolean isLeader() {
@@ -98,13 +140,7 @@ public final class LeaderElectionMetrics implements LeaderElectionListener, Mete
 
   @Override
   public void onRenewed(Duration latency) {
-    each(
-        r ->
-            Timer.builder("leaderelection.renew.latency")
-                .tags(tags)
-                .description("time from the start of a renewal to its success")
-                .register(r)
-                .record(latency));
+    each(r -> renewLatency(r).record(latency));
   }
 
   @Override
@@ -115,23 +151,12 @@ public final class LeaderElectionMetrics implements LeaderElectionListener, Mete
   @Override
   public void onError(Operation operation, Throwable error) {
     String reason = error instanceof LeaseLockException e ? lower(e.reason()) : "other";
-    each(
-        r ->
-            Counter.builder("leaderelection.errors")
-                .tags(tags.and("operation", lower(operation), "reason", reason))
-                .register(r)
-                .increment());
+    each(r -> errors(r, operation, reason).increment());
   }
 
   @Override
   public void onDuplicateIdentity(String identity) {
-    each(
-        r ->
-            Counter.builder("leaderelection.identity.conflicts")
-                .tags(tags)
-                .description("records naming this identity written by another process")
-                .register(r)
-                .increment());
+    each(r -> identityConflicts(r).increment());
   }
 
   @Override

@@ -88,6 +88,37 @@ class LeaderElectionMetricsTest {
   }
 
   @Test
+  void everyDocumentedMeterExistsAtZeroOnceBoundBeforeAnyEvent() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    new LeaderElectionMetrics("ns/m").bindTo(registry);
+    for (String name :
+        List.of(
+            "leaderelection.leader",
+            "leaderelection.transitions",
+            "leaderelection.losses",
+            "leaderelection.renew.latency",
+            "leaderelection.attempts",
+            "leaderelection.conflicts",
+            "leaderelection.errors",
+            "leaderelection.identity.conflicts")) {
+      assertThat(registry.find(name).tag("lease", "ns/m").meters()).as(name).isNotEmpty();
+    }
+    assertThat(registry.get("leaderelection.losses").tag("reason", "yielded").counter().count())
+        .isZero();
+    assertThat(registry.get("leaderelection.attempts").tag("kind", "acquire").counter().count())
+        .isZero();
+    assertThat(
+            registry
+                .get("leaderelection.errors")
+                .tags("operation", "update", "reason", "forbidden")
+                .counter()
+                .count())
+        .isZero();
+    assertThat(registry.find("leaderelection.errors").meters()).hasSize(4 * 7);
+    assertThat(registry.get("leaderelection.renew.latency").timer().count()).isZero();
+  }
+
+  @Test
   void operationsAndReasonsAreTaggedInLowerCase() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     LeaderElectionMetrics metrics = new LeaderElectionMetrics("ns/m");

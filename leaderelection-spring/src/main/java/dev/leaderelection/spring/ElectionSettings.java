@@ -114,8 +114,11 @@ record ElectionSettings(
               + where
               + " so that lease-duration > renew-deadline > "
               + LeaderElectionConfig.JITTER_FACTOR
-              + " × retry-period, all positive, with lease-duration in whole seconds; for"
-              + " example 15s, 10s and 2s.",
+              + " × retry-period, with lease-duration in whole seconds and retry-period at"
+              + " least "
+              + LeaderElectionConfig.MIN_RETRY_PERIOD.toMillis()
+              + "ms"
+              + " (a bare number is seconds); for example 15s, 10s and 2s.",
           ex);
     }
     return new ElectionSettings(name, prefix, leaseName, namespace, identity, config);

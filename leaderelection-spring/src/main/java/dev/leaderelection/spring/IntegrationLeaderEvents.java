@@ -2,6 +2,7 @@ package dev.leaderelection.spring;
 
 import dev.leaderelection.core.Leadership;
 import org.springframework.context.ApplicationListener;
+import org.springframework.core.Ordered;
 import org.springframework.integration.leader.Context;
 import org.springframework.integration.leader.event.LeaderEventPublisher;
 
@@ -11,9 +12,11 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  * {@link LeaderEventPublisher} (Spring Integration's default one if it has none), so that {@code
  * SmartLifecycleRoleController} and other listeners of those events work. The role is the
  * election's name; the {@link Context} is that of the term: {@code isLeader()} is true while the
- * term lasts, {@code yield()} gives it up.
+ * term lasts, {@code yield()} gives it up. They are published while the starter's event is
+ * delivered, by its first listener, so their listeners run before the application's listeners of
+ * the starter's event.
  */
-final class IntegrationLeaderEvents implements ApplicationListener<LeaderElectionEvent> {
+final class IntegrationLeaderEvents implements ApplicationListener<LeaderElectionEvent>, Ordered {
   private final LeaderEventPublisher publisher;
 
   IntegrationLeaderEvents(LeaderEventPublisher publisher) {
@@ -29,6 +32,16 @@ final class IntegrationLeaderEvents implements ApplicationListener<LeaderElectio
       publisher.publishOnRevoked(
           r.election(), new TermContext(r.election(), r.leadership()), r.electionName());
     }
+  }
+
+  /**
+   * First among the listeners of the elections' events: Spring Integration's events, and their
+   * listeners, come before the application's listeners of {@link LeaderGrantedEvent} and {@link
+   * LeaderRevokedEvent}.
+   */
+  @Override
+  public int getOrder() {
+    return Ordered.HIGHEST_PRECEDENCE;
   }
 
   @Override

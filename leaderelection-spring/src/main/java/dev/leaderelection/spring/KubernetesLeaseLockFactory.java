@@ -15,7 +15,15 @@ final class KubernetesLeaseLockFactory implements LeaseLockFactory {
   @Override
   public LeaseLock create(LeaseLockRequest request) {
     KubernetesLeaseLock.Builder b =
-        KubernetesLeaseLock.builder(client).name(request.leaseName()).identity(request.identity());
+        KubernetesLeaseLock.builder(client)
+            .name(request.leaseName())
+            .identity(request.identity())
+            .namespaceSetting(
+                request.election().equals(LeaderElectionProperties.DEFAULT_ELECTION)
+                    ? "leaderelection.namespace"
+                    : "leaderelection.elections."
+                        + request.election()
+                        + ".namespace, or leaderelection.namespace");
     String namespace = request.namespace();
     if (namespace != null) {
       b.namespace(namespace);

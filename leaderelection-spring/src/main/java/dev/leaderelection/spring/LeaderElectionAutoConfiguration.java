@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Map;
 import java.util.function.Function;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -45,56 +47,86 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *   <li>{@code KubernetesClient} (fabric8), configured as fabric8 does by default (in-cluster
  *       service account, else kubeconfig), closed with the context;
  *   <li>with Spring Boot's health module: the {@code leaderElectionHealthIndicator};
+ *   <li>with Spring Boot's actuator: the {@code leaderElectionInfoContributor} (lease, leader and
+ *       this instance's role of each election in {@code /actuator/info});
  *   <li>with Micrometer: a {@code MeterBinder} of every election's meters;
  *   <li>with Spring Integration: the bridge to its {@code OnGrantedEvent}/{@code OnRevokedEvent},
  *       through the application's {@code LeaderEventPublisher} if it has one.
  * </ul>
  *
- * <p>{@link LeaderOnly} works through a {@code SchedulingConfigurer} that wraps the scheduler of
- * {@code @Scheduled} tasks; it is active whatever else the application defines.
+ * <p>{@link LeaderOnly} works through an interceptor on the annotated methods (a proxy of their
+ * bean); it is active whatever else the application defines.
+ *
+ * <p>With {@code leaderelection.enabled=false} there is no Lease and no {@code KubernetesClient},
+ * but the {@link LeaderElections} and {@link LeaderElection} beans remain: elections that never
+ * lead, so {@link LeaderOnly} work is skipped on every instance (a warning at start-up says so).
  */
 @AutoConfiguration
-@ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LeaderElectionProperties.class)
 public final class LeaderElectionAutoConfiguration {
 
   /** Creates the auto-configuration; Spring does this. */
   public LeaderElectionAutoConfiguration() {}
 
-  // The concrete return type lets the context find this SmartLifecycle before creating it (as
-  // with spring.main.lazy-initialization); the back-off is on the interface.
-  @Bean
-  @ConditionalOnMissingBean(LeaderElections.class)
-  ManagedLeaderElections leaderElections(
-      LeaderElectionProperties properties,
-      Environment environment,
-      ObjectProvider<LeaseLockFactory> lockFactory,
-      ObjectProvider<LeaderElectorCustomizer> customizers,
-      ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
-      ApplicationEventPublisher publisher) {
-    var settings =
-        ElectionSettings.resolve(
-            properties,
-            environment.getProperty("spring.application.name"),
-            LeaseIdentity.defaultIdentity());
-    LeaseLockFactory locks = lockFactory.getIfAvailable();
-    if (locks == null) {
-      throw new LeaderElectionStartupException(
-          "Leader election in mode "
-              + properties.getMode().name().toLowerCase(java.util.Locale.ROOT)
-              + " has no LeaseLockFactory: the Kubernetes backend needs"
-              + " dev.leaderelection:leaderelection-fabric8 and a fabric8 kubernetes-client with an"
-              + " HTTP client implementation on the classpath.",
-          "Keep the dependencies leaderelection-spring brings, define a LeaseLockFactory bean, or"
-              + " set leaderelection.mode=local to run without a cluster.");
+  /**
+   * {@code leaderelection.enabled=false}: elections that never lead, so that {@link LeaderOnly}
+   * work is skipped everywhere instead of run everywhere, and beans that inject {@link
+   * LeaderElection} still start. No Lease, no Kubernetes client.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", havingValue = false)
+  static class DisabledConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(LeaderElections.class)
+    DisabledLeaderElections leaderElections(
+        LeaderElectionProperties properties, Environment environment) {
+      UnknownProperties.check(environment);
+      return new DisabledLeaderElections(
+          properties, environment.getProperty("spring.application.name"));
     }
-    return new ManagedLeaderElections(
-        settings,
-        locks,
-        customizers.orderedStream().toList(),
-        publisher,
-        checks.orderedStream().toList(),
-        properties.getMode());
+  }
+
+  /** {@code leaderelection.enabled=true} (the default): the elections. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
+  static class EnabledConfiguration {
+    // The concrete return type lets the context find this SmartLifecycle before creating it (as
+    // with spring.main.lazy-initialization); the back-off is on the interface.
+    @Bean
+    @ConditionalOnMissingBean(LeaderElections.class)
+    ManagedLeaderElections leaderElections(
+        LeaderElectionProperties properties,
+        Environment environment,
+        ObjectProvider<LeaseLockFactory> lockFactory,
+        ObjectProvider<LeaderElectorCustomizer> customizers,
+        ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
+        ApplicationEventPublisher publisher) {
+      UnknownProperties.check(environment);
+      SpringCloudKubernetesProperties.apply(environment, properties);
+      var settings =
+          ElectionSettings.resolve(
+              properties,
+              environment.getProperty("spring.application.name"),
+              LeaseIdentity.defaultIdentity());
+      LeaseLockFactory locks = lockFactory.getIfAvailable();
+      if (locks == null) {
+        throw new LeaderElectionStartupException(
+            "Leader election in mode "
+                + properties.getMode().name().toLowerCase(java.util.Locale.ROOT)
+                + " has no LeaseLockFactory: the Kubernetes backend needs"
+                + " dev.leaderelection:leaderelection-fabric8 and a fabric8 kubernetes-client with an"
+                + " HTTP client implementation on the classpath.",
+            "Keep the dependencies leaderelection-spring brings, define a LeaseLockFactory bean, or"
+                + " set leaderelection.mode=local to run without a cluster.");
+      }
+      return new ManagedLeaderElections(
+          settings,
+          locks,
+          customizers.orderedStream().toList(),
+          publisher,
+          checks.orderedStream().toList(),
+          properties.getMode());
+    }
   }
 
   @Bean
@@ -111,15 +143,8 @@ public final class LeaderElectionAutoConfiguration {
   }
 
   @Bean
-  static LeaderOnlyMethods leaderOnlyMethods() {
-    return new LeaderOnlyMethods();
-  }
-
-  @Bean
-  LeaderOnlySchedulingConfigurer leaderOnlySchedulingConfigurer(
-      LeaderOnlyMethods methods,
-      ObjectProvider<LeaderElections> elections,
-      ObjectProvider<LeaderElection> primary) {
+  static LeaderOnlyMethods leaderOnlyMethods(
+      ObjectProvider<LeaderElections> elections, ObjectProvider<LeaderElection> primary) {
     Function<String, LeaderElection> resolver =
         name -> {
           if (name.isEmpty()) {
@@ -130,7 +155,13 @@ public final class LeaderElectionAutoConfiguration {
           }
           return ManagedLeaderElections.resolve(elections.getObject(), name);
         };
-    return new LeaderOnlySchedulingConfigurer(methods, resolver);
+    return new LeaderOnlyMethods(resolver);
+  }
+
+  @Bean
+  LeaderOnlySchedulingCheck leaderOnlySchedulingCheck(
+      LeaderOnlyMethods methods, ListableBeanFactory beans) {
+    return new LeaderOnlySchedulingCheck(methods, beans);
   }
 
   /** Matches when there is one election, or one named {@code default}. */
@@ -156,6 +187,7 @@ public final class LeaderElectionAutoConfiguration {
 
   /** Local mode: in-memory leases, no cluster. */
   @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
   @ConditionalOnProperty(name = "leaderelection.mode", havingValue = "local")
   static class LocalConfiguration {
     @Bean
@@ -167,6 +199,7 @@ public final class LeaderElectionAutoConfiguration {
 
   /** Kubernetes mode: Leases through the fabric8 client. */
   @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
   @ConditionalOnProperty(
       name = "leaderelection.mode",
       havingValue = "kubernetes",
@@ -203,9 +236,21 @@ public final class LeaderElectionAutoConfiguration {
     static class LeaderElectionHealthConfiguration {
       @Bean
       @ConditionalOnMissingBean(name = "leaderElectionHealthIndicator")
-      HealthIndicator leaderElectionHealthIndicator(LeaderElections elections) {
-        return new LeaderElectionHealthIndicator(elections);
+      HealthIndicator leaderElectionHealthIndicator(
+          LeaderElections elections, LeaderElectionProperties properties) {
+        return new LeaderElectionHealthIndicator(elections, properties.isHealthDownOnError());
       }
+    }
+  }
+
+  /** {@code /actuator/info}, with Spring Boot's actuator. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(InfoContributor.class)
+  static class InfoConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(name = "leaderElectionInfoContributor")
+    InfoContributor leaderElectionInfoContributor(LeaderElections elections) {
+      return new LeaderElectionInfoContributor(elections);
     }
   }
 

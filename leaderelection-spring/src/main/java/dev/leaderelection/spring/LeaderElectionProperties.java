@@ -1,10 +1,12 @@
 package dev.leaderelection.spring;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DurationUnit;
 
 /**
  * Leader election settings, prefix {@code leaderelection}.
@@ -15,11 +17,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * name of election {@code <name>} defaults to {@code <lease-name>-<name>} (the election named
  * {@code default} takes {@code <lease-name>} itself).
  *
- * <p>The three durations follow client-go: {@code lease-duration > renew-deadline > 1.2 ×
- * retry-period}, and {@code lease-duration} is a whole number of seconds. A leader stops leading at
- * the latest {@code renew-deadline} after the start of its last successful renewal; a crashed
- * leader is replaced after about {@code lease-duration}; a leader that shuts down releases the
- * Lease and is replaced at once.
+ * <p>The three durations are {@code Duration}s ({@code 15s}, {@code 500ms}, {@code PT15S}); a bare
+ * number is seconds, as every Kubernetes elector's users write them. They follow client-go: {@code
+ * lease-duration > renew-deadline > 1.2 × retry-period}, {@code lease-duration} is a whole number
+ * of seconds, and {@code retry-period} is at least 100 ms. A leader stops leading at the latest
+ * {@code renew-deadline} after the start of its last successful renewal; a crashed leader is
+ * replaced after about {@code lease-duration}; a leader that shuts down releases the Lease and is
+ * replaced at once.
  */
 @ConfigurationProperties("leaderelection")
 public class LeaderElectionProperties {
@@ -27,7 +31,11 @@ public class LeaderElectionProperties {
   /** The name of the election configured by the top-level properties. */
   public static final String DEFAULT_ELECTION = "default";
 
-  /** Whether to take part in leader election. */
+  /**
+   * Whether to take part in leader election. When false, no Lease is used and this instance never
+   * leads: @LeaderOnly methods are skipped (on every instance); use mode=local to run alone and
+   * lead.
+   */
   private boolean enabled = true;
 
   /**
@@ -57,20 +65,23 @@ public class LeaderElectionProperties {
 
   /**
    * How long candidates wait, after they last saw the Lease change, before taking it over; whole
-   * seconds. About how long a crashed leader takes to be replaced.
+   * seconds. About how long a crashed leader takes to be replaced. A bare number is seconds.
    */
+  @DurationUnit(ChronoUnit.SECONDS)
   private Duration leaseDuration = Duration.ofSeconds(15);
 
   /**
    * How long leadership stays valid after the start of the last successful renewal; the leader
-   * stops leading when it passes. Must be less than the lease duration.
+   * stops leading when it passes. Must be less than the lease duration. A bare number is seconds.
    */
+  @DurationUnit(ChronoUnit.SECONDS)
   private Duration renewDeadline = Duration.ofSeconds(10);
 
   /**
    * How often the leader renews the Lease; candidates retry every 1 to 2.2 times this. Must be less
-   * than the renew deadline divided by 1.2.
+   * than the renew deadline divided by 1.2, and at least 100ms. A bare number is seconds.
    */
+  @DurationUnit(ChronoUnit.SECONDS)
   private Duration retryPeriod = Duration.ofSeconds(2);
 
   /**
@@ -88,6 +99,14 @@ public class LeaderElectionProperties {
    * skips the check. Missing list or watch only ever warns: the election then polls.
    */
   private RbacCheck rbacCheck = RbacCheck.FAIL;
+
+  /**
+   * Whether the leaderElection health indicator reports DOWN while an election's calls to the API
+   * server have failed for longer than its lease duration. Off by default: an API server outage
+   * would turn every replica DOWN at once, and restart them all if the indicator is in a liveness
+   * group, which fixes nothing. The last error and since when are in the health details either way.
+   */
+  private boolean healthDownOnError;
 
   /**
    * Named elections, each overriding the top-level settings. When any is configured, the
@@ -249,6 +268,20 @@ public class LeaderElectionProperties {
     this.rbacCheck = rbacCheck;
   }
 
+  /** {@return whether health is DOWN while calls keep failing} */
+  public boolean isHealthDownOnError() {
+    return healthDownOnError;
+  }
+
+  /**
+   * Sets whether health is DOWN while calls keep failing.
+   *
+   * @param healthDownOnError whether to report DOWN
+   */
+  public void setHealthDownOnError(boolean healthDownOnError) {
+    this.healthDownOnError = healthDownOnError;
+  }
+
   /** {@return the named elections, by name} */
   public Map<String, Election> getElections() {
     return elections;
@@ -299,13 +332,25 @@ public class LeaderElectionProperties {
     /** Identity of this process in this election. Defaults to leaderelection.identity. */
     private @Nullable String identity;
 
-    /** Lease duration of this election. Defaults to leaderelection.lease-duration. */
+    /**
+     * Lease duration of this election. Defaults to leaderelection.lease-duration. A bare number is
+     * seconds.
+     */
+    @DurationUnit(ChronoUnit.SECONDS)
     private @Nullable Duration leaseDuration;
 
-    /** Renew deadline of this election. Defaults to leaderelection.renew-deadline. */
+    /**
+     * Renew deadline of this election. Defaults to leaderelection.renew-deadline. A bare number is
+     * seconds.
+     */
+    @DurationUnit(ChronoUnit.SECONDS)
     private @Nullable Duration renewDeadline;
 
-    /** Retry period of this election. Defaults to leaderelection.retry-period. */
+    /**
+     * Retry period of this election, at least 100ms. Defaults to leaderelection.retry-period. A
+     * bare number is seconds.
+     */
+    @DurationUnit(ChronoUnit.SECONDS)
     private @Nullable Duration retryPeriod;
 
     /**

@@ -153,7 +153,10 @@ final class ManagedLeaderElection implements LeaderElection {
       boolean wedged,
       @Nullable Instant lastRenewal,
       @Nullable Duration sinceLastRenewal,
-      @Nullable Instant duplicateIdentitySeen) {}
+      @Nullable Instant duplicateIdentitySeen,
+      @Nullable String lastError,
+      @Nullable Instant failingSince,
+      @Nullable Duration failingFor) {}
 
   /**
    * The election as its listener saw it. {@code wedged}: the listener saw a term begin and not end,
@@ -188,18 +191,81 @@ final class ManagedLeaderElection implements LeaderElection {
     } else {
       role = "follower";
     }
-    return new Status(role, wedged, lastRenewal, since, t.duplicateIdentitySeen);
+    Failure f = t.failure;
+    return new Status(
+        role,
+        wedged,
+        lastRenewal,
+        since,
+        t.duplicateIdentitySeen,
+        f != null ? f.lastError() : null,
+        f != null ? f.since() : null,
+        f != null ? Duration.ofNanos(Math.max(0, nowNanos - f.sinceNanos())) : null);
   }
 
-  /** Records acquisitions, renewals and ends, on the election's own thread: cheap and lock-free. */
+  /**
+   * Calls to the Lease failing without a success in between: since when, and the last error.
+   *
+   * @param since when the first of them failed
+   * @param sinceNanos the same, by {@link System#nanoTime()}
+   * @param lastError the operation and message of the last one
+   */
+  record Failure(Instant since, long sinceNanos, String lastError) {}
+
+  /**
+   * Records acquisitions, renewals, ends and failures, on the election's own thread: cheap and
+   * lock-free. Attempts run one after the other, so an attempt that began with no error reported
+   * since the previous one began means the previous one reached the API server.
+   */
   private static final class Tracker implements LeaderElectionListener {
     volatile @Nullable Leadership believedTerm;
     volatile long lastRenewalNanos;
     volatile @Nullable Instant lastRenewal;
     volatile @Nullable Instant duplicateIdentitySeen;
+    volatile @Nullable Failure failure;
+    private volatile boolean attempted;
+    private volatile boolean errorSinceAttempt;
+
+    private void succeeded() {
+      failure = null;
+    }
+
+    @Override
+    public void onAttempt(boolean renewal) {
+      if (attempted && !errorSinceAttempt) {
+        succeeded();
+      }
+      attempted = true;
+      errorSinceAttempt = false;
+    }
+
+    @Override
+    public void onError(Operation operation, Throwable error) {
+      errorSinceAttempt = true;
+      String message =
+          operation.name().toLowerCase(java.util.Locale.ROOT)
+              + ": "
+              + (error.getMessage() != null ? error.getMessage() : error.getClass().getName());
+      Failure f = failure;
+      failure =
+          f == null
+              ? new Failure(Instant.now(), System.nanoTime(), message)
+              : new Failure(f.since(), f.sinceNanos(), message);
+    }
+
+    @Override
+    public void onConflict(Operation operation) {
+      succeeded(); // the API server answered
+    }
+
+    @Override
+    public void onNewLeader(String identity) {
+      succeeded();
+    }
 
     @Override
     public void onLeadershipAcquired(Leadership leadership) {
+      succeeded();
       lastRenewalNanos = System.nanoTime();
       lastRenewal = Instant.now();
       believedTerm = leadership;
@@ -209,6 +275,7 @@ final class ManagedLeaderElection implements LeaderElection {
     public void onRenewed(Duration latency) {
       lastRenewalNanos = System.nanoTime();
       lastRenewal = Instant.now();
+      succeeded();
     }
 
     @Override

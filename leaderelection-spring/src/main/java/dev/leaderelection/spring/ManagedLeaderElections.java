@@ -89,6 +89,28 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
     try {
       lock = locks.create(s.lockRequest());
     } catch (RuntimeException ex) {
+      String top = s.prefix().equals("leaderelection") ? "" : " (or leaderelection.namespace)";
+      if (ex instanceof IllegalStateException && s.namespace() == null) {
+        // The backend's message names its builder; a Spring user sets properties.
+        throw new LeaderElectionStartupException(
+            "Cannot set up the Lease '"
+                + s.leaseName()
+                + "' of leader election '"
+                + s.name()
+                + "': it has no namespace. "
+                + s.prefix()
+                + ".namespace is not set, this process does not run in a pod, and the Kubernetes"
+                + " client's configuration (the current kubeconfig context) names no namespace;"
+                + " there may be no cluster at all.",
+            "To elect in a cluster, set "
+                + s.prefix()
+                + ".namespace"
+                + top
+                + ", or a namespace in the current kubeconfig context. To run without a cluster"
+                + " (development, tests), set leaderelection.mode=local: this process then leads"
+                + " alone, with an in-memory lease.",
+            ex);
+      }
       throw new LeaderElectionStartupException(
           "Cannot set up the Lease '"
               + s.leaseName()
@@ -96,13 +118,9 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
               + s.name()
               + "': "
               + ex.getMessage(),
-          ex instanceof IllegalStateException && s.namespace() == null
-              ? "Set "
-                  + s.prefix()
-                  + ".namespace"
-                  + (s.prefix().equals("leaderelection") ? "" : " (or leaderelection.namespace)")
-                  + ", run in a pod, or set a namespace in the current kubeconfig context."
-              : "Check the " + s.prefix() + ".* properties.",
+          "Check the "
+              + s.prefix()
+              + ".* properties, or set leaderelection.mode=local to run without a cluster.",
           ex);
     }
     e.useLock(lock);
@@ -165,6 +183,11 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** {@return how these elections elect: in the cluster, or locally (no election)} */
+  Mode mode() {
+    return mode;
   }
 
   // ---- LeaderElections ---------------------------------------------------------------------

@@ -209,6 +209,96 @@ class HealthAndMetricsTest {
   }
 
   @Test
+  void actuatorInfoShowsEachElectionsLeaseLeaderAndRole() {
+    runner.run(
+        ctx -> {
+          LeaderElection e = ctx.getBean(LeaderElection.class);
+          assertThat(e.awaitLeadership(WAIT)).isPresent();
+          var builder = new org.springframework.boot.actuate.info.Info.Builder();
+          ctx.getBean(
+                  "leaderElectionInfoContributor",
+                  org.springframework.boot.actuate.info.InfoContributor.class)
+              .contribute(builder);
+          assertThat(builder.build().getDetails())
+              .containsEntry(
+                  "leaderelection",
+                  Map.of(
+                      "default", Map.of("lease", "app", "leader", e.identity(), "role", "leader")));
+        });
+  }
+
+  @Test
+  void withoutTheActuatorThereIsNoInfoContributor() {
+    runner
+        .withClassLoader(
+            new org.springframework.boot.test.context.FilteredClassLoader(
+                org.springframework.boot.actuate.info.InfoContributor.class))
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx).doesNotHaveBean("leaderElectionInfoContributor");
+            });
+  }
+
+  @Test
+  void localModeIsVisibleInTheHealthDetails() {
+    runner.run(
+        ctx -> {
+          Health health =
+              health(ctx.getBean("leaderElectionHealthIndicator", HealthIndicator.class));
+          @SuppressWarnings("unchecked")
+          Map<String, Object> details = (Map<String, Object>) health.getDetails().get("default");
+          assertThat(details)
+              .containsEntry("mode", "local")
+              .containsEntry(
+                  "warning",
+                  "leaderelection.mode=local: an in-memory lease that this process always wins;"
+                      + " no election takes place, every instance leads");
+        });
+  }
+
+  @Test
+  void everyDocumentedMeterIsRegisteredAtStartBeforeItsFirstEvent() {
+    runner
+        .withConfiguration(
+            AutoConfigurations.of(
+                MetricsAutoConfiguration.class,
+                CompositeMeterRegistryAutoConfiguration.class,
+                SimpleMetricsExportAutoConfiguration.class))
+        .run(
+            ctx -> {
+              MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+              for (String name :
+                  java.util.List.of(
+                      "leaderelection.leader",
+                      "leaderelection.transitions",
+                      "leaderelection.losses",
+                      "leaderelection.renew.latency",
+                      "leaderelection.attempts",
+                      "leaderelection.conflicts",
+                      "leaderelection.errors",
+                      "leaderelection.identity.conflicts")) {
+                assertThat(registry.find(name).tag("lease", "app").meters()).as(name).isNotEmpty();
+              }
+              // Local mode never fails a call nor meets another writer: these exist at zero.
+              assertThat(
+                      registry
+                          .get("leaderelection.errors")
+                          .tags("lease", "app", "operation", "update", "reason", "forbidden")
+                          .counter()
+                          .count())
+                  .isZero();
+              assertThat(
+                      registry
+                          .get("leaderelection.identity.conflicts")
+                          .tag("lease", "app")
+                          .counter()
+                          .count())
+                  .isZero();
+            });
+  }
+
+  @Test
   void metersAreBoundToTheRegistryWithTheLeaseTag() {
     runner
         .withConfiguration(

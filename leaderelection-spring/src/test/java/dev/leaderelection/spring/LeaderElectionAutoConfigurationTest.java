@@ -2,6 +2,7 @@ package dev.leaderelection.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.leaderelection.core.InMemoryLease;
 import dev.leaderelection.core.LeaderElector;
@@ -15,15 +16,20 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.integration.leader.event.LeaderEventPublisher;
@@ -137,15 +143,28 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
-  void disabledCreatesNothing() {
-    offline()
+  void disabledKeepsElectionsThatNeverLeadButNoLeaseAndNoClient() {
+    runner
         .withPropertyValues("spring.application.name=app", "leaderelection.enabled=false")
         .run(
             ctx -> {
               assertThat(ctx).hasNotFailed();
-              assertThat(ctx).doesNotHaveBean(LeaderElections.class);
-              assertThat(ctx).doesNotHaveBean(LeaderElection.class);
+              assertThat(ctx).hasSingleBean(LeaderElections.class);
+              assertThat(ctx).hasSingleBean(LeaderElection.class);
               assertThat(ctx).doesNotHaveBean(LeaseLockFactory.class);
+              assertThat(ctx).doesNotHaveBean(KubernetesClient.class);
+              LeaderElection e = ctx.getBean(LeaderElection.class);
+              assertThat(e.leaseName()).isEqualTo("app");
+              assertThat(e.isLeader()).isFalse();
+              assertThat(e.currentLeader()).isEmpty();
+              HealthIndicator health =
+                  ctx.getBean("leaderElectionHealthIndicator", HealthIndicator.class);
+              assertThat(
+                      String.valueOf(
+                          java.util.Objects.requireNonNull(health.health())
+                              .getDetails()
+                              .get("default")))
+                  .contains("role=disabled");
             });
   }
 
@@ -497,6 +516,133 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
+  void bareNumbersAreSecondsForEveryDuration() {
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.lease-duration=20",
+            "leaderelection.renew-deadline=12",
+            "leaderelection.retry-period=2",
+            "leaderelection.elections.default.lease-name=app",
+            "leaderelection.elections.jobs.lease-duration=30",
+            "leaderelection.elections.jobs.renew-deadline=20",
+            "leaderelection.elections.jobs.retry-period=4")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              var top =
+                  ((ManagedLeaderElection) ctx.getBean(LeaderElections.class).get("default"))
+                      .elector()
+                      .config();
+              assertThat(top.leaseDuration()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(top.renewDeadline()).isEqualTo(Duration.ofSeconds(12));
+              assertThat(top.retryPeriod()).isEqualTo(Duration.ofSeconds(2));
+              var jobs =
+                  ((ManagedLeaderElection) ctx.getBean(LeaderElections.class).get("jobs"))
+                      .elector()
+                      .config();
+              assertThat(jobs.leaseDuration()).isEqualTo(Duration.ofSeconds(30));
+              assertThat(jobs.renewDeadline()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(jobs.retryPeriod()).isEqualTo(Duration.ofSeconds(4));
+            });
+  }
+
+  @Test
+  void aRetryPeriodBelowTheFloorIsRefusedNamingThePropertyTheValueAndTheWriteRate() {
+    offline()
+        .withPropertyValues("spring.application.name=app", "leaderelection.retry-period=2ms")
+        .run(
+            ctx -> {
+              Throwable failure = ctx.getStartupFailure();
+              assertThat(failure).isNotNull();
+              FailureAnalysis analysis =
+                  java.util.Objects.requireNonNull(
+                      new LeaderElectionFailureAnalyzer()
+                          .analyze(java.util.Objects.requireNonNull(failure)));
+              assertThat(analysis.getDescription())
+                  .isEqualTo(
+                      "Invalid timing for leader election 'default': leaderelection.retry-period"
+                          + " must be at least 100ms; got 2ms, which would make the leader write"
+                          + " the Lease about 500 times a second (and every candidate without a"
+                          + " watch read it as often). Use 2s (the default) unless you need"
+                          + " faster hand-over; a bare number given as milliseconds is the usual"
+                          + " cause.");
+              assertThat(analysis.getAction()).contains("retry-period at least 100ms");
+            });
+  }
+
+  private static FailureAnalysis analysisOf(
+      org.springframework.boot.test.context.assertj.AssertableApplicationContext ctx) {
+    Throwable failure = ctx.getStartupFailure();
+    assertThat(failure).isNotNull();
+    return java.util.Objects.requireNonNull(
+        new LeaderElectionFailureAnalyzer().analyze(java.util.Objects.requireNonNull(failure)));
+  }
+
+  @Test
+  void aMisspelledPropertyStopsTheStartUpNamingTheNearestValidOne() {
+    offline()
+        .withPropertyValues("spring.application.name=app", "leaderelection.lease-duraton=20s")
+        .run(
+            ctx -> {
+              FailureAnalysis a = analysisOf(ctx);
+              assertThat(a.getDescription())
+                  .startsWith("The property leaderelection.lease-duraton (")
+                  .endsWith(
+                      ") is not a leader election setting; Spring Boot would ignore it and the"
+                          + " setting meant would keep its default.");
+              assertThat(a.getAction())
+                  .startsWith(
+                      "Did you mean leaderelection.lease-duration? Fix or remove"
+                          + " leaderelection.lease-duraton;");
+            });
+    offline()
+        .withPropertyValues("spring.application.name=app", "leaderelection.rbac-chek=warn")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith("Did you mean leaderelection.rbac-check?"));
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app", "leaderelection.elections.jobs.lease-nme=jobs")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith("Did you mean leaderelection.elections.jobs.lease-name?"));
+  }
+
+  @Test
+  void aMisspelledPropertyIsRefusedAlsoWhenTheElectionIsDisabled() {
+    runner
+        .withPropertyValues("leaderelection.enabled=false", "leaderelection.mdoe=local")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith("Did you mean leaderelection.mode?"));
+  }
+
+  @Test
+  void relaxedSpellingsOfValidPropertiesAreAccepted() {
+    offline()
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.leaseDuration=20s",
+            "leaderelection.renew_deadline=12s",
+            "leaderelection.elections.default.leaseName=app",
+            "leaderelection.elections.jobs.retryPeriod=1s")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              var c =
+                  ((ManagedLeaderElection) ctx.getBean(LeaderElections.class).get("jobs"))
+                      .elector()
+                      .config();
+              assertThat(c.leaseDuration()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(c.retryPeriod()).isEqualTo(Duration.ofSeconds(1));
+            });
+  }
+
+  @Test
   void aFractionalLeaseDurationOfANamedElectionNamesItsProperty() {
     offline()
         .withPropertyValues(
@@ -576,17 +722,193 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
-  void withoutANamespaceOutsideAPodTheStartUpSaysHowToSetOne() {
+  void withoutANamespaceOutsideAPodTheStartUpNamesTheNamespacePropertyAndLocalMode() {
     runner
         .withUserConfiguration(UnreachableClient.class)
         .withPropertyValues("spring.application.name=app", "leaderelection.rbac-check=off")
         .run(
             ctx -> {
-              assertThat(ctx).hasFailed();
-              assertThat(ctx.getStartupFailure())
-                  .hasStackTraceContaining("Cannot set up the Lease 'app'")
-                  .hasStackTraceContaining("Set leaderelection.namespace");
+              FailureAnalysis a = analysisOf(ctx);
+              assertThat(a.getDescription())
+                  .isEqualTo(
+                      "Cannot set up the Lease 'app' of leader election 'default': it has no"
+                          + " namespace. leaderelection.namespace is not set, this process does"
+                          + " not run in a pod, and the Kubernetes client's configuration (the"
+                          + " current kubeconfig context) names no namespace; there may be no"
+                          + " cluster at all.")
+                  .doesNotContain("builder");
+              assertThat(a.getAction())
+                  .isEqualTo(
+                      "To elect in a cluster, set leaderelection.namespace, or a namespace in the"
+                          + " current kubeconfig context. To run without a cluster (development,"
+                          + " tests), set leaderelection.mode=local: this process then leads"
+                          + " alone, with an in-memory lease.");
             });
+  }
+
+  @Test
+  void withoutANamespaceANamedElectionNamesItsOwnPropertyAndLocalMode() {
+    runner
+        .withUserConfiguration(UnreachableClient.class)
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.rbac-check=off",
+            "leaderelection.elections.jobs.lease-name=jobs")
+        .run(
+            ctx ->
+                assertThat(analysisOf(ctx).getAction())
+                    .startsWith(
+                        "To elect in a cluster, set leaderelection.elections.jobs.namespace (or"
+                            + " leaderelection.namespace)")
+                    .contains("set leaderelection.mode=local"));
+  }
+
+  // ---- moving from Spring Cloud Kubernetes -------------------------------------------------
+
+  private ApplicationContextRunner withoutNamespace() {
+    return runner
+        .withUserConfiguration(UnreachableClient.class)
+        .withPropertyValues(
+            "spring.application.name=app",
+            "leaderelection.rbac-check=off",
+            "leaderelection.release-on-shutdown=false");
+  }
+
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void springCloudKubernetesLeaseElectionIsHonouredWithItsDefaultLeaseAndADeprecationWarning(
+      CapturedOutput output) {
+    withoutNamespace()
+        .withPropertyValues("spring.cloud.kubernetes.leader.election.enabled=true")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderElection e = ctx.getBean(LeaderElection.class);
+              assertThat(e.leaseName()).isEqualTo("spring-k8s-leader-election-lock");
+              assertThat(e.namespace()).contains("default");
+              assertThat(output)
+                  .contains(
+                      "Deprecated: Spring Cloud Kubernetes leader election properties"
+                          + " (spring.cloud.kubernetes.leader.election.enabled=true). They are"
+                          + " honoured so that this application competes for the Lease that"
+                          + " instances still running Spring Cloud Kubernetes hold:"
+                          + " leaderelection.lease-name=spring-k8s-leader-election-lock,"
+                          + " leaderelection.namespace=default.");
+            });
+  }
+
+  @Test
+  void springCloudKubernetesLockNameNamespaceAndDurationsAreHonouredUnlessSetHere() {
+    withoutNamespace()
+        .withPropertyValues(
+            "spring.cloud.kubernetes.leader.election.enabled=true",
+            "spring.cloud.kubernetes.leader.election.lock-name=jobs-lock",
+            "spring.cloud.kubernetes.leader.election.lock-namespace=ops",
+            "spring.cloud.kubernetes.leader.election.lease-duration=20s",
+            "spring.cloud.kubernetes.leader.election.renew-deadline=12s",
+            "leaderelection.retry-period=3s",
+            "spring.cloud.kubernetes.leader.election.retry-period=1s")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              ManagedLeaderElection e = (ManagedLeaderElection) ctx.getBean(LeaderElection.class);
+              assertThat(e.leaseName()).isEqualTo("jobs-lock");
+              assertThat(e.namespace()).contains("ops");
+              assertThat(e.elector().config().leaseDuration()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(e.elector().config().renewDeadline()).isEqualTo(Duration.ofSeconds(12));
+              assertThat(e.elector().config().retryPeriod()).isEqualTo(Duration.ofSeconds(3));
+            });
+  }
+
+  @Test
+  void springCloudKubernetesLeaseElectionSwitchedOffIsIgnored() {
+    withoutNamespace()
+        .withPropertyValues(
+            "leaderelection.namespace=team-a",
+            "spring.cloud.kubernetes.leader.election.enabled=false",
+            "spring.cloud.kubernetes.leader.election.lock-name=old")
+        .run(ctx -> assertThat(ctx.getBean(LeaderElection.class).leaseName()).isEqualTo("app"));
+  }
+
+  @Test
+  void springCloudKubernetesConfigMapElectionIsRefusedSayingWhy() {
+    withoutNamespace()
+        .withPropertyValues(
+            "spring.cloud.kubernetes.leader.config-map-name=leaders",
+            "spring.cloud.kubernetes.leader.role=reports")
+        .run(
+            ctx -> {
+              FailureAnalysis a = analysisOf(ctx);
+              assertThat(a.getDescription())
+                  .isEqualTo(
+                      "Spring Cloud Kubernetes's ConfigMap leader election is configured"
+                          + " (spring.cloud.kubernetes.leader.role=reports,"
+                          + " spring.cloud.kubernetes.leader.config-map-name=leaders). Instances"
+                          + " that still run it lead by a ConfigMap, which the Lease of this"
+                          + " starter cannot exclude: during a rolling update both would lead.");
+              assertThat(a.getAction())
+                  .startsWith("Remove the spring.cloud.kubernetes.leader.* properties")
+                  .contains("leaderelection.elections.<role>.*")
+                  .contains("Recreate");
+            });
+  }
+
+  // ---- a broken election -------------------------------------------------------------------
+
+  private static final String[] FAST = {
+    "spring.application.name=app",
+    "leaderelection.lease-duration=1s",
+    "leaderelection.renew-deadline=500ms",
+    "leaderelection.retry-period=200ms"
+  };
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> details(
+      org.springframework.boot.health.contributor.Health health) {
+    return (Map<String, Object>)
+        java.util.Objects.requireNonNull(health.getDetails().get("default"));
+  }
+
+  private static org.springframework.boot.health.contributor.Health health(
+      org.springframework.boot.test.context.assertj.AssertableApplicationContext ctx) {
+    return java.util.Objects.requireNonNull(
+        ctx.getBean("leaderElectionHealthIndicator", HealthIndicator.class).health());
+  }
+
+  @Test
+  void anUnreachableApiServerShowsTheLastErrorAndSinceWhenButStaysUpByDefault() {
+    offline()
+        .withPropertyValues(FAST)
+        .run(
+            ctx -> {
+              await()
+                  .atMost(Duration.ofSeconds(10))
+                  .until(() -> details(health(ctx)).containsKey("error"));
+              var h = health(ctx);
+              assertThat(String.valueOf(details(h).get("error"))).startsWith("get: ");
+              assertThat(Instant.parse(String.valueOf(details(h).get("failingSince"))))
+                  .isBefore(Instant.now());
+              assertThat(details(h)).containsEntry("role", "follower").containsEntry("leader", "");
+              Thread.sleep(1500); // longer than the lease duration
+              assertThat(health(ctx).getStatus())
+                  .isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+            });
+  }
+
+  @Test
+  void withHealthDownOnErrorAnElectionFailingLongerThanItsLeaseDurationIsDown() {
+    offline()
+        .withPropertyValues(FAST)
+        .withPropertyValues("leaderelection.health-down-on-error=true")
+        .run(
+            ctx ->
+                await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(
+                        () ->
+                            health(ctx)
+                                .getStatus()
+                                .equals(org.springframework.boot.health.contributor.Status.DOWN)));
   }
 
   // ---- optional integrations missing -------------------------------------------------------

@@ -98,6 +98,46 @@ class LeaderElectionSpringIT {
   }
 
   @Test
+  void aNamespaceThatDoesNotExistShowsInTheHealthDetailsNamingTheProperty(TestCluster cluster) {
+    String missing = "nowhere-" + Long.toHexString(System.nanoTime());
+    List<String> props = new ArrayList<>(List.of(FAST));
+    props.add("leaderelection.namespace=" + missing);
+    props.add("leaderelection.rbac-check=off");
+    props.add("leaderelection.release-on-shutdown=false");
+    ConfigurableApplicationContext ctx =
+        contexts.add(
+            SpringApps.start(
+                new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                    .withConfig(cluster.adminConfig())
+                    .build(),
+                props.toArray(new String[0])));
+    org.springframework.boot.health.contributor.HealthIndicator indicator =
+        ctx.getBean(
+            "leaderElectionHealthIndicator",
+            org.springframework.boot.health.contributor.HealthIndicator.class);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              var health = java.util.Objects.requireNonNull(indicator.health());
+              assertThat(health.getStatus())
+                  .isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+              assertThat(String.valueOf(health.getDetails().get("default")))
+                  .contains("failingSince=")
+                  .contains(
+                      "error=create: create of Lease "
+                          + missing
+                          + "/orders failed: namespace \""
+                          + missing
+                          + "\" does not exist. Create it (kubectl create namespace "
+                          + missing
+                          + "), or give the lock an existing namespace"
+                          + " (leaderelection.namespace).")
+                  .doesNotContain("builder");
+            });
+  }
+
+  @Test
   void twoApplicationsElectOneLeaderRunTheJobOnItOnlyAndHandOverPromptlyOnClose(
       TestCluster cluster) {
     String ns = grantAll(cluster);
@@ -141,8 +181,9 @@ class LeaderElectionSpringIT {
     assertThat(si.getContext().isLeader()).isTrue();
 
     // The leader-only job runs on the leader only.
-    SpringApps.Jobs leaderJobs = leaderCtx.getBean(SpringApps.Jobs.class);
-    SpringApps.Jobs followerJobs = followerCtx.getBean(SpringApps.Jobs.class);
+    SpringApps.Jobs leaderJobs = LeaderOnlyTest.target(leaderCtx.getBean(SpringApps.Jobs.class));
+    SpringApps.Jobs followerJobs =
+        LeaderOnlyTest.target(followerCtx.getBean(SpringApps.Jobs.class));
     await().atMost(WAIT).until(() -> leaderJobs.runs.get() >= 5);
     assertThat(followerJobs.runs.get()).isZero();
 

@@ -20,8 +20,10 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.test.util.AopTestUtils;
 
 /** {@link LeaderOnly} on {@code @Scheduled} methods, with Spring Boot's task scheduler. */
 @ExtendWith(OutputCaptureExtension.class)
@@ -88,6 +90,11 @@ class LeaderOnlyTest {
     }
   }
 
+  /** The bean behind the proxy that {@code @LeaderOnly} makes, whose fields the tests read. */
+  static <T> T target(T bean) {
+    return AopTestUtils.getUltimateTargetObject(bean);
+  }
+
   @Test
   void leaderOnlyMethodsRunWhileLeadingAndAreSkippedOtherwise(CapturedOutput output) {
     runner
@@ -95,7 +102,7 @@ class LeaderOnlyTest {
         .run(
             ctx -> {
               assertThat(ctx).hasNotFailed();
-              Jobs jobs = ctx.getBean(Jobs.class);
+              Jobs jobs = target(ctx.getBean(Jobs.class));
               LeaderElections elections = ctx.getBean(LeaderElections.class);
               await().atMost(WAIT).until(() -> jobs.onLeader.get() >= 3);
               assertThat(elections.get("default").isLeader()).isTrue();
@@ -116,6 +123,83 @@ class LeaderOnlyTest {
             });
   }
 
+  /** {@link Jobs} without {@code @EnableScheduling}. */
+  static class UnscheduledJobs {
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Scheduled(fixedDelay = 20)
+    @LeaderOnly
+    void leaderJob() {
+      runs.incrementAndGet();
+    }
+  }
+
+  @Test
+  void leaderOnlyMethodsWithoutEnableSchedulingAreReportedNamingTheAnnotation(
+      CapturedOutput output) {
+    runner
+        .withBean(UnscheduledJobs.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(output)
+                  .contains(
+                      "@LeaderOnly @Scheduled methods UnscheduledJobs.leaderJob() never run, on"
+                          + " the leader or anywhere else: scheduling is not enabled. Add"
+                          + " @EnableScheduling to a @Configuration class (for example the"
+                          + " @SpringBootApplication class).");
+            });
+  }
+
+  @Test
+  void withEnableSchedulingThereIsNoSchedulingWarning(CapturedOutput output) {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(output).doesNotContain("scheduling is not enabled");
+            });
+  }
+
+  /** A bean that needs the election, as the documented events snippet does. */
+  static final class NeedsElection {
+    final LeaderElection election;
+
+    NeedsElection(LeaderElection election) {
+      this.election = election;
+    }
+  }
+
+  @Test
+  void disabledElectionSkipsLeaderOnlyWorkEverywhereKeepsTheBeanAndWarns(CapturedOutput output) {
+    runner
+        .withUserConfiguration(Jobs.class)
+        .withBean(NeedsElection.class)
+        .withPropertyValues("leaderelection.enabled=false")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              LeaderElection e = ctx.getBean(NeedsElection.class).election;
+              assertThat(e.name()).isEqualTo("default");
+              assertThat(e.isLeader()).isFalse();
+              assertThat(e.awaitLeadership(Duration.ofMillis(50))).isEmpty();
+              assertThat(e.yieldLeadership()).isFalse();
+              assertThat(ctx.getBean(LeaderElections.class).get("other").isLeader()).isFalse();
+              Jobs jobs = target(ctx.getBean(Jobs.class));
+              await().atMost(WAIT).until(() -> jobs.everywhere.get() >= 5);
+              assertThat(jobs.onLeader.get()).isZero();
+              assertThat(jobs.onOther.get()).isZero();
+              assertThat(leases.byName).containsOnlyKeys("theirs"); // no Lease was touched
+              assertThat(output)
+                  .contains(
+                      "leaderelection.enabled=false: this application takes part in no leader"
+                          + " election and never leads. @LeaderOnly methods are skipped on every"
+                          + " instance")
+                  .contains("set leaderelection.mode=local instead");
+            });
+  }
+
   @Test
   void leaderOnlyMethodsStopWhenLeadershipIsYieldedAndResumeWhenRegained() {
     runner
@@ -126,7 +210,7 @@ class LeaderOnlyTest {
             "leaderelection.elections.default.retry-period=200ms")
         .run(
             ctx -> {
-              Jobs jobs = ctx.getBean(Jobs.class);
+              Jobs jobs = target(ctx.getBean(Jobs.class));
               LeaderElection e = ctx.getBean(LeaderElections.class).get("default");
               await().atMost(WAIT).until(() -> jobs.onLeader.get() >= 1);
               // Another process takes the Lease at once, as after a yield.
@@ -173,7 +257,7 @@ class LeaderOnlyTest {
         .withPropertyValues("spring.task.scheduling.shutdown.await-termination=true")
         .run(
             ctx -> {
-              SlowJob job = ctx.getBean(SlowJob.class);
+              SlowJob job = target(ctx.getBean(SlowJob.class));
               EventRecorder events = new EventRecorder();
               ctx.addApplicationListener(events);
               identity[0] = ctx.getBean(LeaderElections.class).get("default").identity();
@@ -205,7 +289,7 @@ class LeaderOnlyTest {
   @Configuration(proxyBeanMethods = false)
   @EnableScheduling
   @LeaderOnly
-  static final class ClassLevel {
+  static class ClassLevel {
     final AtomicInteger runs = new AtomicInteger();
 
     @Scheduled(fixedDelay = 20)
@@ -229,7 +313,7 @@ class LeaderOnlyTest {
                   .extracting(LeaderOnlyMethods.Binding::describe)
                   .containsExactly("ClassLevel.job()");
               assertThat(ctx.getBean(LeaderElections.class).get("default").isLeader()).isFalse();
-              assertThat(ctx.getBean(ClassLevel.class).runs.get()).isZero();
+              assertThat(target(ctx.getBean(ClassLevel.class)).runs.get()).isZero();
             });
   }
 
@@ -292,26 +376,152 @@ class LeaderOnlyTest {
             "leaderelection.elections.other.lease-name=unused")
         .run(
             ctx -> {
-              Jobs jobs = ctx.getBean(Jobs.class);
+              Jobs jobs = target(ctx.getBean(Jobs.class));
               assertThat(ctx.getBean(LeaderElections.class).get("default").isLeader()).isFalse();
               await().atMost(WAIT).until(() -> jobs.onLeader.get() >= 3);
             });
   }
 
+  /**
+   * Leader-only methods of every kind, for the election "other" (which this process never leads).
+   */
   @Configuration(proxyBeanMethods = false)
-  static class NotScheduled {
+  @EnableScheduling
+  static class EveryTrigger {
+    final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    final AtomicInteger cronTicks = new AtomicInteger();
+
+    private void ran(String kind) {
+      runs.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    @Scheduled(fixedDelay = 20)
+    @LeaderOnly("other")
+    void followerFixedDelay() {
+      ran("follower-fixed-delay");
+    }
+
+    @Scheduled(fixedRate = 20)
+    @LeaderOnly("other")
+    void followerFixedRate() {
+      ran("follower-fixed-rate");
+    }
+
+    @Scheduled(cron = "* * * * * *")
+    @LeaderOnly("other")
+    void followerCron() {
+      ran("follower-cron");
+    }
+
+    @Scheduled(cron = "* * * * * *")
+    void everySecond() {
+      cronTicks.incrementAndGet();
+    }
+
+    @Scheduled(cron = "* * * * * *")
     @LeaderOnly
-    public void notScheduled() {}
+    void leaderCron() {
+      ran("leader-cron");
+    }
+
+    @Scheduled(fixedRate = 20)
+    @LeaderOnly
+    void leaderFixedRate() {
+      ran("leader-fixed-rate");
+    }
+
+    @LeaderOnly("other")
+    public void followerDirect() {
+      ran("follower-direct");
+    }
+
+    @LeaderOnly
+    public void leaderDirect() {
+      ran("leader-direct");
+    }
+
+    int count(String kind) {
+      AtomicInteger n = runs.get(kind);
+      return n == null ? 0 : n.get();
+    }
   }
 
   @Test
-  void onAMethodThatIsNotScheduledItWarns(CapturedOutput output) {
+  void aFollowerSkipsLeaderOnlyMethodsCalledDirectlyByFixedDelayFixedRateCronAndTaskScheduler() {
     runner
-        .withUserConfiguration(NotScheduled.class)
+        .withUserConfiguration(EveryTrigger.class)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              EveryTrigger bean = ctx.getBean(EveryTrigger.class); // the proxy
+              EveryTrigger jobs = target(bean);
+              LeaderElections elections = ctx.getBean(LeaderElections.class);
+              assertThat(elections.get("default").awaitLeadership(WAIT)).isPresent();
+              assertThat(elections.get("other").isLeader()).isFalse();
+              TaskScheduler scheduler = ctx.getBean(TaskScheduler.class);
+              var followerTask =
+                  scheduler.scheduleWithFixedDelay(bean::followerDirect, Duration.ofMillis(20));
+              var leaderTask =
+                  scheduler.scheduleWithFixedDelay(bean::leaderDirect, Duration.ofMillis(20));
+              bean.followerDirect();
+              // Two cron ticks, so that every cron method has been due at least once.
+              int ticks = jobs.cronTicks.get();
+              await().atMost(WAIT).until(() -> jobs.cronTicks.get() >= ticks + 2);
+              await().atMost(WAIT).until(() -> jobs.count("leader-cron") >= 1);
+              await().atMost(WAIT).until(() -> jobs.count("leader-fixed-rate") >= 3);
+              await().atMost(WAIT).until(() -> jobs.count("leader-direct") >= 3);
+              followerTask.cancel(false);
+              leaderTask.cancel(false);
+              assertThat(jobs.count("follower-fixed-delay")).isZero();
+              assertThat(jobs.count("follower-fixed-rate")).isZero();
+              assertThat(jobs.count("follower-cron")).isZero();
+              assertThat(jobs.count("follower-direct")).isZero();
+              assertThat(ctx.getBean(LeaderOnlyMethods.class).all())
+                  .extracting(LeaderOnlyMethods.Binding::describe)
+                  .contains(
+                      "EveryTrigger.followerFixedDelay()",
+                      "EveryTrigger.followerCron()",
+                      "EveryTrigger.followerDirect()");
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  static final class FinalJobs {
+    @Scheduled(fixedDelay = 1000)
+    @LeaderOnly
+    void job() {}
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableScheduling
+  static class ReturningJobs {
+    @Scheduled(fixedDelay = 1000)
+    @LeaderOnly
+    String job() {
+      return "done";
+    }
+  }
+
+  @Test
+  void aLeaderOnlyMethodThatCannotBeInterceptedStopsTheStartUp() {
+    runner
+        .withUserConfiguration(FinalJobs.class)
         .run(
             ctx ->
-                assertThat(output)
-                    .contains("@LeaderOnly on")
-                    .contains("notScheduled() has no effect"));
+                assertThat(ctx.getStartupFailure())
+                    .rootCause()
+                    .hasMessageStartingWith(
+                        "@LeaderOnly cannot guard dev.leaderelection.spring.LeaderOnlyTest$FinalJobs"
+                            + ".job(): its class dev.leaderelection.spring.LeaderOnlyTest$FinalJobs"
+                            + " is final."));
+    runner
+        .withUserConfiguration(ReturningJobs.class)
+        .run(
+            ctx ->
+                assertThat(ctx.getStartupFailure())
+                    .rootCause()
+                    .hasMessageContaining(".job(): it returns String.")
+                    .hasMessageContaining("Make the method void"));
   }
 }

@@ -111,6 +111,22 @@ class LocalModeTest {
   }
 
   @Test
+  void springIntegrationEventsComeBeforeTheStartersOwnToTheApplicationsListeners() {
+    runner.run(
+        ctx -> {
+          EventRecorder recorder = ctx.getBean(EventRecorder.class);
+          await().atMost(WAIT).until(() -> !recorder.ofType(OnGrantedEvent.class).isEmpty());
+          List<String> order =
+              recorder.all().stream()
+                  .map(EventRecorder.Seen::describe)
+                  .filter(d -> !d.startsWith("new-leader"))
+                  .toList();
+          assertThat(order).containsSubsequence("OnGrantedEvent", "granted");
+          assertThat(order.indexOf("OnGrantedEvent")).isLessThan(order.indexOf("granted"));
+        });
+  }
+
+  @Test
   void yieldGivesUpLeadershipThenRejoinsAfterTheLeaseDuration() {
     runner.run(
         ctx -> {

@@ -60,7 +60,9 @@ public final class MinimalClasspathProbe {
             .run()) {
       LeaderElection e = ctx.getBean(LeaderElection.class);
       boolean led = e.awaitLeadership(Duration.ofSeconds(10)).isPresent();
-      Job job = ctx.getBean(Job.class);
+      Job proxy = ctx.getBean(Job.class); // @LeaderOnly proxies it; its fields are the target's
+      Object target = org.springframework.aop.framework.AopProxyUtils.getSingletonTarget(proxy);
+      Job job = target instanceof Job t ? t : proxy;
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (job.runs.get() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(10); // a probe in a foreign class loader: no awaitility here

@@ -1,0 +1,46 @@
+package dev.leaderelection.examples.snippets;
+
+// tag::readme-main[]
+import dev.leaderelection.core.LeaderCallbacks;
+import dev.leaderelection.core.LeaderElectionConfig;
+import dev.leaderelection.core.LeaderElector;
+import dev.leaderelection.core.Leadership;
+import dev.leaderelection.core.LeaseLock;
+import dev.leaderelection.fabric8.KubernetesLeaseLock;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.time.Duration;
+
+public class ReadmeMain {
+  public static void main(String[] args) throws InterruptedException {
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      // Namespace: the pod's own (or the kubeconfig's); identity: pod name + random suffix.
+      LeaseLock lock = KubernetesLeaseLock.builder(client).name("my-controller").build();
+
+      LeaderElector elector =
+          LeaderElector.builder(lock)
+              .config(LeaderElectionConfig.defaults()) // 15 s / 10 s / 2 s
+              .callbacks(
+                  new LeaderCallbacks() {
+                    @Override
+                    public void onStartedLeading(Leadership leadership) {
+                      // Start leader-only work; stop it when leadership.ended() completes.
+                      // Fence writes with leadership.fencingToken().
+                      System.out.println("leading, fencing token " + leadership.fencingToken());
+                    }
+
+                    @Override
+                    public void onStoppedLeading(Leadership leadership) {
+                      // Leader-only work must have stopped.
+                    }
+                  })
+              .build();
+      elector.start(); // returns at once
+      if (elector.awaitLeadership(Duration.ofSeconds(30)).isPresent()) {
+        System.out.println("this process leads " + lock.description());
+      }
+      elector.close(); // ends the term, waits for the callbacks, releases the Lease
+    }
+  }
+}
+// end::readme-main[]
