@@ -233,6 +233,8 @@ class ClientGoInteropIT {
       Thread.sleep(20);
     }
     waitFor("java to lead", Duration.ofSeconds(1), java::isLeader);
+    // The listener hears of a term just after it begins.
+    waitFor("java's listener to hear of its term", Duration.ofSeconds(2), () -> !windows.isEmpty());
     long javaFrom = windows.get(0)[0];
     Duration handOver = Duration.ofNanos(javaFrom - terminatedAt);
     if (releaseSeen || handOver.compareTo(Duration.ofSeconds(2)) < 0) {
