@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -66,31 +65,8 @@ final class DisabledLeaderElections implements LeaderElections {
   }
 
   @Override
-  public LeaderElection get(String name) {
-    LeaderElection e = byName.get(name);
-    if (e == null) {
-      throw new NoSuchElementException(
-          "No leader election named '"
-              + name
-              + "'; the elections are "
-              + byName.keySet()
-              + " (configure others under leaderelection.elections.<name>)");
-    }
-    return e;
-  }
-
-  @Override
   public List<LeaderElection> all() {
     return List.copyOf(byName.values());
-  }
-
-  @Override
-  public Optional<LeaderElection> primary() {
-    LeaderElection e = byName.get(LeaderElectionProperties.DEFAULT_ELECTION);
-    if (e != null) {
-      return Optional.of(e);
-    }
-    return byName.size() == 1 ? Optional.of(byName.values().iterator().next()) : Optional.empty();
   }
 
   @Override

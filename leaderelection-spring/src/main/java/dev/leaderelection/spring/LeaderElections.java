@@ -35,7 +35,20 @@ public interface LeaderElections {
    * @return the election
    * @throws NoSuchElementException naming the elections that exist, if there is none by that name
    */
-  LeaderElection get(String name);
+  default LeaderElection get(String name) {
+    List<LeaderElection> all = all();
+    for (LeaderElection e : all) {
+      if (e.name().equals(name)) {
+        return e;
+      }
+    }
+    throw new NoSuchElementException(
+        "No leader election named '"
+            + name
+            + "'; the elections are "
+            + all.stream().map(LeaderElection::name).toList()
+            + " (configure others under leaderelection.elections.<name>)");
+  }
 
   /** {@return every election, in the order configured} */
   List<LeaderElection> all();
@@ -46,5 +59,13 @@ public interface LeaderElections {
    *
    * @return the primary election; empty if there are several and none is named {@code default}
    */
-  Optional<LeaderElection> primary();
+  default Optional<LeaderElection> primary() {
+    List<LeaderElection> all = all();
+    for (LeaderElection e : all) {
+      if (e.name().equals(LeaderElectionProperties.DEFAULT_ELECTION)) {
+        return Optional.of(e);
+      }
+    }
+    return all.size() == 1 ? Optional.of(all.get(0)) : Optional.empty();
+  }
 }

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -193,34 +192,8 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
   // ---- LeaderElections ---------------------------------------------------------------------
 
   @Override
-  public LeaderElection get(String name) {
-    ManagedLeaderElection e = byName.get(name);
-    if (e == null) {
-      throw new NoSuchElementException(
-          "No leader election named '"
-              + name
-              + "'; the elections are "
-              + byName.keySet()
-              + " (configure others under leaderelection.elections.<name>)");
-    }
-    return e;
-  }
-
-  @Override
   public List<LeaderElection> all() {
     return List.copyOf(byName.values());
-  }
-
-  @Override
-  public Optional<LeaderElection> primary() {
-    ManagedLeaderElection e = byName.get(LeaderElectionProperties.DEFAULT_ELECTION);
-    if (e != null) {
-      return Optional.of(e);
-    }
-    if (byName.size() == 1) {
-      return Optional.of(byName.values().iterator().next());
-    }
-    return Optional.empty();
   }
 
   /**
