@@ -212,7 +212,7 @@ public final class KubernetesLeaseLock implements KubernetesLock {
     return AccessCheck.run(client, namespace, name, watchEnabled, timeout);
   }
 
-  // ---- shared with LeaseWatcher ----------------------------------------------------------------
+  // ---- shared with LeaseWatcher -----------------------------------------------------------------
 
   Fabric8Calls calls() {
     return calls;

@@ -243,7 +243,8 @@ class LeaseWatcherTest {
       Matcher m = TIMEOUT_SECONDS.matcher(requests.get(1));
       assertThat(m.find()).isTrue();
       Duration deadline =
-          Duration.ofSeconds(Long.parseLong(m.group(1))).plus(LeaseWatcher.DEAD_STREAM_MARGIN);
+          Duration.ofSeconds(Long.parseLong(m.group(1)))
+              .plus(dev.leaderelection.core.kubernetes.LeaseWatchLoop.DEAD_STREAM_MARGIN);
       assertThat(scheduler.delays).contains(deadline);
       scheduler.advance(deadline.minusSeconds(1));
       assertThat(requests).hasSize(2);
