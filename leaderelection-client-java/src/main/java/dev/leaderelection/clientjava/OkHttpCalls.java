@@ -1,0 +1,295 @@
+package dev.leaderelection.clientjava;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import dev.leaderelection.core.LeaseLockException;
+import dev.leaderelection.core.LeaseLockException.Reason;
+import dev.leaderelection.core.Scheduler;
+import dev.leaderelection.core.kubernetes.LeaseErrors;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.Pair;
+import java.io.IOException;
+import java.lang.ref.WeakReference;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The HTTP calls of one Lease over the application's {@link ApiClient}: each request built by the
+ * {@code ApiClient} (so its credentials apply: bearer token, client certificate, token-file
+ * refresh), sent once on a derived OkHttp client, abandoned when its time passes, its answer read
+ * as JSON and its failure worded by {@link LeaseErrors}.
+ *
+ * <p>The derived clients share the application's connection pool, TLS settings and interceptors,
+ * and differ in what makes a hidden retry or a stall: {@code retryOnConnectionFailure} and
+ * redirects off, no read, write or connect timeouts of their own (the election's timeout ends each
+ * call), and a {@link Dispatcher} of their own, so that the application's own requests (and
+ * OkHttp's default limit of five calls per host) never queue the election's renewals, nor the other
+ * way round.
+ */
+final class OkHttpCalls {
+  static final String JSON = "application/json";
+  private static final String[] AUTH = {"BearerToken"};
+
+  /** The derived clients of each application client, shared by every lock built from it. */
+  private static final Map<OkHttpClient, WeakReference<Clients>> CLIENTS = new WeakHashMap<>();
+
+  final ApiClient api;
+  final OkHttpClient http;
+  final OkHttpClient watchHttp;
+  final String apiServer;
+  final LeaseErrors errors;
+
+  OkHttpCalls(ApiClient api, String namespace, String name, String namespaceSetting) {
+    this.api = api;
+    Clients c = clients(api.getHttpClient());
+    this.http = c.calls;
+    this.watchHttp = c.watches;
+    String base = api.getBasePath();
+    this.apiServer = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    this.errors = new LeaseErrors(apiServer, namespace, name, namespaceSetting);
+  }
+
+  /**
+   * The derived clients: one for calls, one for watch streams (each open stream holds a thread).
+   */
+  private static final class Clients {
+    final OkHttpClient calls;
+    final OkHttpClient watches;
+
+    Clients(OkHttpClient base) {
+      Dispatcher callDispatcher = new Dispatcher(pool("leaderelection-okhttp"));
+      callDispatcher.setMaxRequests(64);
+      callDispatcher.setMaxRequestsPerHost(64);
+      this.calls = derive(base, callDispatcher);
+      Dispatcher watchDispatcher = new Dispatcher(pool("leaderelection-okhttp-watch"));
+      watchDispatcher.setMaxRequests(Integer.MAX_VALUE);
+      watchDispatcher.setMaxRequestsPerHost(Integer.MAX_VALUE);
+      this.watches = derive(base, watchDispatcher);
+    }
+
+    private static OkHttpClient derive(OkHttpClient base, Dispatcher dispatcher) {
+      return base.newBuilder()
+          .dispatcher(dispatcher)
+          .retryOnConnectionFailure(false)
+          .followRedirects(false)
+          .followSslRedirects(false)
+          .connectTimeout(0, TimeUnit.MILLISECONDS)
+          .readTimeout(0, TimeUnit.MILLISECONDS)
+          .writeTimeout(0, TimeUnit.MILLISECONDS)
+          .callTimeout(0, TimeUnit.MILLISECONDS)
+          .build();
+    }
+
+    /** Daemon threads that go after 10 s idle, so that a quiet process keeps none. */
+    private static ExecutorService pool(String name) {
+      AtomicInteger n = new AtomicInteger();
+      ThreadFactory f =
+          r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          };
+      return new ThreadPoolExecutor(
+          0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), f);
+    }
+  }
+
+  private static Clients clients(OkHttpClient base) {
+    synchronized (CLIENTS) {
+      WeakReference<Clients> ref = CLIENTS.get(base);
+      Clients c = ref == null ? null : ref.get();
+      if (c == null) {
+        c = new Clients(base);
+        CLIENTS.put(base, new WeakReference<>(c));
+      }
+      return c;
+    }
+  }
+
+  /**
+   * A request built by the {@code ApiClient}: its base path, default headers and credentials.
+   *
+   * @param path the path under the API server
+   * @param query query parameters (values are escaped)
+   * @param method the HTTP method
+   * @param body the JSON body, or {@code null}
+   */
+  Request request(String path, List<Pair> query, String method, @Nullable JsonObject body) {
+    Map<String, String> headers = new HashMap<>();
+    headers.put("Accept", JSON);
+    if (body != null) {
+      headers.put("Content-Type", JSON);
+    }
+    try {
+      return api.buildRequest(
+          null,
+          path,
+          method,
+          new ArrayList<>(query),
+          new ArrayList<>(),
+          body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8),
+          headers,
+          new HashMap<>(),
+          new HashMap<>(),
+          AUTH,
+          null);
+    } catch (ApiException e) {
+      throw new IllegalStateException("the ApiClient could not build the request: " + e, e);
+    }
+  }
+
+  /** An answer: status code, body and the headers the election reads. */
+  record Answer(int code, String body, @Nullable String date, @Nullable String retryAfter) {}
+
+  /**
+   * Sends {@code req} once and maps the answer; fails with {@link Reason#TIMEOUT} when {@code
+   * timeout} passes first, timed by {@code timer} or, without one, the JDK's shared delay thread
+   * (and then cancels the call). {@code onAnswer} may throw a {@link LeaseLockException}.
+   */
+  <T> CompletableFuture<T> call(
+      String verb,
+      Request req,
+      Duration timeout,
+      @Nullable Scheduler timer,
+      java.util.function.Function<Answer, T> onAnswer) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    if (timeout.isNegative() || timeout.isZero()) {
+      result.completeExceptionally(errors.timeout(verb, timeout));
+      return result;
+    }
+    Call call = http.newCall(req);
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onFailure(Call c, IOException e) {
+            answer.completeExceptionally(errors.transport(verb, e));
+          }
+
+          @Override
+          public void onResponse(Call c, Response response) {
+            Answer a;
+            try (response) {
+              ResponseBody b = response.body();
+              a =
+                  new Answer(
+                      response.code(),
+                      b == null ? "" : b.string(),
+                      response.header("Date"),
+                      response.header("Retry-After"));
+            } catch (IOException | RuntimeException e) {
+              answer.completeExceptionally(errors.transport(verb, e));
+              return;
+            }
+            try {
+              answer.complete(onAnswer.apply(a));
+            } catch (LeaseLockException e) {
+              answer.completeExceptionally(e);
+            } catch (RuntimeException e) {
+              answer.completeExceptionally(errors.unreadable(verb, e));
+            }
+          }
+        });
+    if (timer != null) {
+      Scheduler.Cancellable t =
+          timer.schedule(() -> answer.completeExceptionally(new TimeoutException()), timeout);
+      var unused = answer.whenComplete((v, e) -> t.cancel());
+    } else {
+      var unused = answer.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    var unusedDone =
+        answer.whenComplete(
+            (value, err) -> {
+              if (err == null) {
+                result.complete(value);
+              } else if (LeaseLockException.unwrap(err) instanceof TimeoutException) {
+                call.cancel();
+                result.completeExceptionally(errors.timeout(verb, timeout));
+              } else {
+                result.completeExceptionally(LeaseLockException.unwrap(err));
+              }
+            });
+    return result;
+  }
+
+  /** Parses a success answer's body as a JSON object, or fails with {@link Reason#INVALID}. */
+  JsonObject read(String verb, @Nullable String body) {
+    if (body == null || body.isBlank()) {
+      throw errors.unreadable(verb, null);
+    }
+    try {
+      JsonElement e = JsonParser.parseString(body);
+      if (!e.isJsonObject()) {
+        throw errors.unreadable(verb, null);
+      }
+      return e.getAsJsonObject();
+    } catch (RuntimeException e) {
+      if (e instanceof LeaseLockException lle) {
+        throw lle;
+      }
+      throw errors.unreadable(verb, e);
+    }
+  }
+
+  /** The exception for an answer that is not a success; its body is a {@code Status} if any. */
+  LeaseLockException failure(String verb, int code, @Nullable String body, @Nullable String ra) {
+    JsonObject status = null;
+    if (body != null && body.trim().startsWith("{")) {
+      try {
+        JsonElement e = JsonParser.parseString(body);
+        status = e.isJsonObject() ? e.getAsJsonObject() : null;
+      } catch (RuntimeException e) {
+        // not a Status; the code alone tells what happened
+      }
+    }
+    return failure(verb, code, status, ra);
+  }
+
+  LeaseLockException failure(
+      String verb, int code, @Nullable JsonObject status, @Nullable String retryAfter) {
+    JsonObject details = status == null ? null : safeObject(status, "details");
+    return errors.fromStatus(
+        verb,
+        code,
+        status == null ? null : safeString(status, "message"),
+        details == null ? null : safeString(details, "kind"),
+        retryAfter,
+        details == null ? null : safeInt(details, "retryAfterSeconds"));
+  }
+
+  private static @Nullable JsonObject safeObject(JsonObject o, String f) {
+    return o.get(f) instanceof JsonObject j ? j : null;
+  }
+
+  private static @Nullable String safeString(JsonObject o, String f) {
+    return o.get(f) instanceof JsonPrimitive p && p.isString() ? p.getAsString() : null;
+  }
+
+  private static @Nullable Integer safeInt(JsonObject o, String f) {
+    return o.get(f) instanceof JsonPrimitive p && p.isNumber() ? p.getAsInt() : null;
+  }
+}
