@@ -14,6 +14,7 @@ import dev.leaderelection.core.kubernetes.LeaseNames;
 import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.core.kubernetes.LeaseWatchLoop;
 import dev.leaderelection.core.kubernetes.ServerTime;
+import dev.leaderelection.core.kubernetes.UidFirst;
 import io.kubernetes.client.openapi.ApiClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -198,6 +199,14 @@ public final class ClientJavaLeaseLock implements KubernetesLock {
                   + " an update without one would not be a compare-and-swap",
               null));
     }
+    if (knownUid.get() == null && lastSeen.get() == null) { // never saw the Lease: no uid
+      return UidFirst.update(this::get, this::put, calls.errors, record, version, timeout);
+    }
+    return put(record, timeout);
+  }
+
+  private CompletionStage<LeaseRecord> put(LeaseRecord record, Duration timeout) {
+    String version = Objects.requireNonNull(record.version());
     JsonObject seen = lastSeen.get();
     JsonObject base = seen != null && version.equals(LeaseJson.version(seen)) ? seen : null;
     JsonObject body = LeaseJson.forUpdate(namespace, name, record, version, base, knownUid.get());

@@ -10,6 +10,7 @@ import dev.leaderelection.core.kubernetes.LeaseAccess;
 import dev.leaderelection.core.kubernetes.LeaseNames;
 import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.core.kubernetes.ServerTime;
+import dev.leaderelection.core.kubernetes.UidFirst;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
@@ -194,6 +195,14 @@ public final class KubernetesLeaseLock implements KubernetesLock {
                   + " an update without one would not be a compare-and-swap",
               null));
     }
+    if (knownUid.get() == null && lastSeen.get() == null) { // never saw the Lease: no uid
+      return UidFirst.update(this::get, this::put, calls.errors, record, version, timeout);
+    }
+    return put(record, timeout);
+  }
+
+  private CompletionStage<LeaseRecord> put(LeaseRecord record, Duration timeout) {
+    String version = Objects.requireNonNull(record.version());
     Lease seen = lastSeen.get();
     Lease base = seen != null && version.equals(LeaseModel.version(seen)) ? seen : null;
     Lease lease = LeaseModel.forUpdate(namespace, name, record, version, base, knownUid.get());

@@ -305,6 +305,13 @@ public abstract class LeaseLockContract {
         failure(a.update(held("a", T1, T2, 0).withVersion(created.version()), T));
     assertEquals(Reason.NOT_FOUND, e.reason(), "update of a deleted Lease: " + e);
     assertEquals(Optional.empty(), await(lock("b").get(T)), "the update re-created the Lease");
+
+    // a lock that never read nor wrote the Lease, given a version from elsewhere
+    LeaseLockException fresh =
+        failure(lock("c").update(held("c", T1, T2, 0).withVersion(created.version()), T));
+    assertEquals(Reason.NOT_FOUND, fresh.reason(), "update of a deleted Lease by a new lock");
+    assertEquals(
+        Optional.empty(), await(lock("b").get(T)), "the new lock's update re-created the Lease");
   }
 
   /**
