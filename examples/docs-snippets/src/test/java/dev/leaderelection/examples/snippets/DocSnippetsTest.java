@@ -53,7 +53,10 @@ class DocSnippetsTest {
       docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
     }
     for (String extra :
-        List.of("examples/singleton-worker/README.md", "examples/spring-boot-worker/README.md")) {
+        List.of(
+            "examples/singleton-worker/README.md",
+            "examples/singleton-worker-client-java/README.md",
+            "examples/spring-boot-worker/README.md")) {
       Path p = root().resolve(extra);
       if (Files.exists(p)) {
         files.add(p);

@@ -1,28 +1,32 @@
 package dev.leaderelection.examples.snippets;
 
+import dev.leaderelection.clientjava.ClientJavaLeaseLock;
 import dev.leaderelection.core.LeaderCallbacks;
 import dev.leaderelection.core.LeaderElectionConfig;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
-import dev.leaderelection.fabric8.KubernetesLeaseLock;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
 
-/** docs/migration.md: the same with this library, after. Compiled, never run. */
+/**
+ * docs/migration.md: the same with this library on the official client's ApiClient (no fabric8),
+ * after. Compiled, never run.
+ */
 @SuppressWarnings("unused")
 final class MigrationFromOfficialClientAfter extends MigrationWork {
 
-  void after(String identity) throws InterruptedException {
+  void after(String identity) throws IOException, InterruptedException {
     // tag::migrate-official-after[]
-    KubernetesClient client = new KubernetesClientBuilder().build(); // kubeconfig or in-cluster
+    ApiClient apiClient = Config.defaultClient(); // the same ApiClient as before
     LeaderElector elector =
         LeaderElector.builder(
-                KubernetesLeaseLock.builder(client)
-                    .namespace("my-namespace")
+                ClientJavaLeaseLock.builder(apiClient)
+                    .namespace("my-namespace") // or leave out in a pod: the pod's own namespace
                     .name("my-controller")
-                    .identity(identity)
+                    .identity(identity) // or leave out: pod name + random suffix
                     .build())
             .config(
                 LeaderElectionConfig.builder()
@@ -35,12 +39,12 @@ final class MigrationFromOfficialClientAfter extends MigrationWork {
                 new LeaderCallbacks() {
                   @Override
                   public void onStartedLeading(Leadership leadership) {
-                    startWork();
+                    startWork(leadership.fencingToken()); // on the callback thread; may block
                   }
 
                   @Override
                   public void onStoppedLeading(Leadership leadership) {
-                    stopWork(); // only ever after onStartedLeading
+                    stopWork(); // only ever after onStartedLeading has returned
                   }
 
                   @Override
@@ -55,7 +59,7 @@ final class MigrationFromOfficialClientAfter extends MigrationWork {
     if (term.isPresent()) {
       term.get().ended().toCompletableFuture().join();
     }
-    elector.close();
+    elector.close(); // ends the term, waits for the callbacks, releases the Lease
     // end::migrate-official-after[]
   }
 }
