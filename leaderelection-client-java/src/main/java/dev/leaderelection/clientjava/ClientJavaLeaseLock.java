@@ -3,14 +3,13 @@ package dev.leaderelection.clientjava;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.leaderelection.core.LeaseIdentity;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.core.Scheduler;
 import dev.leaderelection.core.kubernetes.KubernetesLock;
+import dev.leaderelection.core.kubernetes.KubernetesLockBuilder;
 import dev.leaderelection.core.kubernetes.LeaseAccess;
-import dev.leaderelection.core.kubernetes.LeaseNames;
 import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.core.kubernetes.LeaseWatchLoop;
 import dev.leaderelection.core.kubernetes.ServerTime;
@@ -88,7 +87,6 @@ import org.jspecify.annotations.Nullable;
  * or, for timeouts, on the JDK's shared delay thread; watch events arrive on the watch's thread.
  */
 public final class ClientJavaLeaseLock implements KubernetesLock {
-  private final ApiClient api;
   private final OkHttpCalls calls;
   private final String namespace;
   private final String name;
@@ -106,13 +104,12 @@ public final class ClientJavaLeaseLock implements KubernetesLock {
    */
   private final AtomicReference<@Nullable String> knownUid = new AtomicReference<>();
 
-  private ClientJavaLeaseLock(Builder b, String name, String namespace, String identity) {
-    this.api = b.api;
-    this.namespace = namespace;
-    this.name = name;
-    this.identity = identity;
-    this.watchEnabled = b.watch;
-    this.calls = new OkHttpCalls(api, namespace, name, b.namespaceSetting);
+  private ClientJavaLeaseLock(ApiClient api, KubernetesLockBuilder.Settings settings) {
+    this.namespace = settings.namespace();
+    this.name = settings.name();
+    this.identity = settings.identity();
+    this.watchEnabled = settings.watch();
+    this.calls = new OkHttpCalls(api, namespace, name, settings.namespaceSetting());
     this.leasesPath = "/apis/coordination.k8s.io/v1/namespaces/" + namespace + "/leases";
     this.leasePath = leasesPath + "/" + name;
   }
@@ -285,87 +282,27 @@ public final class ClientJavaLeaseLock implements KubernetesLock {
         : record;
   }
 
-  /** Builds a {@link ClientJavaLeaseLock}. Not thread-safe; use from one thread. */
-  public static final class Builder {
+  /**
+   * Builds a {@link ClientJavaLeaseLock}: the settings of {@link KubernetesLockBuilder}; an {@code
+   * ApiClient} has no namespace of its own, so the namespace is the given one or the pod's. Not
+   * thread-safe.
+   */
+  public static final class Builder extends KubernetesLockBuilder<Builder> {
     private final ApiClient api;
-    private @Nullable String name;
-    private @Nullable String namespace;
-    private @Nullable String identity;
-    private boolean watch = true;
-    private Path namespaceFile = LeaseNames.POD_NAMESPACE_FILE;
-    private String namespaceSetting = "ClientJavaLeaseLock.builder(apiClient).namespace(...)";
 
     private Builder(ApiClient api) {
+      super("ClientJavaLeaseLock.builder(apiClient)");
       this.api = Objects.requireNonNull(api, "apiClient");
     }
 
-    /**
-     * The Lease's name (required): a DNS subdomain, such as {@code my-controller}.
-     *
-     * @param name the Lease's name
-     * @return this builder
-     */
-    public Builder name(String name) {
-      this.name = name;
-      return this;
-    }
-
-    /**
-     * The Lease's namespace. If not set: the pod's own namespace (from the service-account
-     * namespace file); never a silent {@code default}. {@link #build()} fails if neither is known.
-     *
-     * @param namespace the Lease's namespace
-     * @return this builder
-     */
-    public Builder namespace(String namespace) {
-      this.namespace = namespace;
-      return this;
-    }
-
-    /**
-     * The identity this candidate writes as holder; by default {@link
-     * LeaseIdentity#defaultIdentity()} (pod or host name plus a random suffix). Must be unique
-     * among the candidates: a record naming this identity that this process did not write is taken
-     * for another process's, and reported.
-     *
-     * @param identity the holder identity, not empty
-     * @return this builder
-     */
-    public Builder identity(String identity) {
-      this.identity = identity;
-      return this;
-    }
-
-    /**
-     * Whether {@link ClientJavaLeaseLock#watch} watches the Lease (default {@code true}). Without
-     * it the election polls, and the Role needs no {@code list} and {@code watch}.
-     *
-     * @param watch whether to watch
-     * @return this builder
-     */
-    public Builder watch(boolean watch) {
-      this.watch = watch;
-      return this;
-    }
-
-    /**
-     * How the application sets the namespace, as the error message of a Lease whose namespace does
-     * not exist names it (default: {@code ClientJavaLeaseLock.builder(apiClient).namespace(...)}).
-     * An integration that reads the namespace from its own configuration gives its setting here,
-     * such as the Spring starter's {@code leaderelection.namespace}.
-     *
-     * @param setting the setting, as users write it
-     * @return this builder
-     */
-    public Builder namespaceSetting(String setting) {
-      this.namespaceSetting = Objects.requireNonNull(setting, "setting");
+    @Override
+    protected Builder self() {
       return this;
     }
 
     /** For tests: where the pod's namespace is read from. */
     Builder namespaceFile(Path file) {
-      this.namespaceFile = file;
-      return this;
+      return podNamespaceFile(file);
     }
 
     /**
@@ -376,39 +313,8 @@ public final class ClientJavaLeaseLock implements KubernetesLock {
      * @throws IllegalStateException if no namespace was given and none can be found
      */
     public ClientJavaLeaseLock build() {
-      String n = name;
-      if (n == null || n.isEmpty()) {
-        throw new IllegalArgumentException(
-            "name is required: ClientJavaLeaseLock.builder(apiClient).name(\"...\")");
-      }
-      if (!LeaseNames.isValidName(n)) {
-        throw new IllegalArgumentException(
-            "name \"" + n + "\" is not a valid Lease name (" + LeaseNames.NAME_RULE + ")");
-      }
-      String ns = namespace != null ? namespace : LeaseNames.podNamespace(namespaceFile);
-      if (ns == null) {
-        throw new IllegalStateException(
-            "no namespace for Lease \""
-                + n
-                + "\": not given to the builder, and not running in a pod ("
-                + namespaceFile
-                + " is absent); an ApiClient carries no namespace of its own. Set one with "
-                + namespaceSetting.replace("(...)", "(\"...\")")
-                + ".");
-      }
-      if (!LeaseNames.isValidNamespace(ns)) {
-        throw new IllegalArgumentException(
-            "namespace \""
-                + ns
-                + "\" is not a valid namespace name ("
-                + LeaseNames.NAMESPACE_RULE
-                + ")");
-      }
-      String id = identity == null ? LeaseIdentity.defaultIdentity() : identity;
-      if (id.isEmpty()) {
-        throw new IllegalArgumentException("identity must not be empty");
-      }
-      return new ClientJavaLeaseLock(this, n, ns, id);
+      return new ClientJavaLeaseLock(
+          api, settings(null, "; an ApiClient carries no namespace of its own"));
     }
   }
 }

@@ -7,6 +7,7 @@ import com.google.gson.JsonPrimitive;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.Scheduler;
+import dev.leaderelection.core.kubernetes.CallTimeout;
 import dev.leaderelection.core.kubernetes.LeaseErrors;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -26,7 +27,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Call;
 import okhttp3.Callback;
@@ -176,10 +176,8 @@ final class OkHttpCalls {
       Duration timeout,
       @Nullable Scheduler timer,
       java.util.function.Function<Answer, T> onAnswer) {
-    CompletableFuture<T> result = new CompletableFuture<>();
     if (timeout.isNegative() || timeout.isZero()) {
-      result.completeExceptionally(errors.timeout(verb, timeout));
-      return result;
+      return CompletableFuture.failedFuture(errors.timeout(verb, timeout));
     }
     Call call = http.newCall(req);
     CompletableFuture<T> answer = new CompletableFuture<>();
@@ -214,26 +212,8 @@ final class OkHttpCalls {
             }
           }
         });
-    if (timer != null) {
-      Scheduler.Cancellable t =
-          timer.schedule(() -> answer.completeExceptionally(new TimeoutException()), timeout);
-      var unused = answer.whenComplete((v, e) -> t.cancel());
-    } else {
-      var unused = answer.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    }
-    var unusedDone =
-        answer.whenComplete(
-            (value, err) -> {
-              if (err == null) {
-                result.complete(value);
-              } else if (LeaseLockException.unwrap(err) instanceof TimeoutException) {
-                call.cancel();
-                result.completeExceptionally(errors.timeout(verb, timeout));
-              } else {
-                result.completeExceptionally(LeaseLockException.unwrap(err));
-              }
-            });
-    return result;
+    return CallTimeout.within(
+        answer, timeout, timer, call::cancel, () -> errors.timeout(verb, timeout));
   }
 
   /** Parses a success answer's body as a JSON object, or fails with {@link Reason#INVALID}. */

@@ -3,6 +3,7 @@ package dev.leaderelection.fabric8;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.Scheduler;
+import dev.leaderelection.core.kubernetes.CallTimeout;
 import dev.leaderelection.core.kubernetes.LeaseErrors;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -108,17 +108,14 @@ final class Fabric8Calls {
       Duration timeout,
       @Nullable Scheduler timer,
       Function<HttpResponse<String>, T> onResponse) {
-    CompletableFuture<T> result = new CompletableFuture<>();
     if (timeout.isNegative() || timeout.isZero()) {
-      result.completeExceptionally(errors.timeout(verb, timeout));
-      return result;
+      return CompletableFuture.failedFuture(errors.timeout(verb, timeout));
     }
     CompletableFuture<HttpResponse<String>> sent;
     try {
       sent = http.sendAsync(req, String.class);
     } catch (RuntimeException e) {
-      result.completeExceptionally(errors.transport(verb, e));
-      return result;
+      return CompletableFuture.failedFuture(errors.transport(verb, e));
     }
     CompletableFuture<T> answer = new CompletableFuture<>();
     var unusedSent =
@@ -136,27 +133,8 @@ final class Fabric8Calls {
                 answer.completeExceptionally(errors.unreadable(verb, e));
               }
             });
-    if (timer != null) {
-      Scheduler.Cancellable t =
-          timer.schedule(() -> answer.completeExceptionally(new TimeoutException()), timeout);
-      var unused = answer.whenComplete((v, e) -> t.cancel());
-    } else {
-      // orTimeout cancels its timer when the answer comes first
-      var unused = answer.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    }
-    var unusedDone =
-        answer.whenComplete(
-            (value, err) -> {
-              if (err == null) {
-                result.complete(value);
-              } else if (LeaseLockException.unwrap(err) instanceof TimeoutException) {
-                sent.cancel(true);
-                result.completeExceptionally(errors.timeout(verb, timeout));
-              } else {
-                result.completeExceptionally(LeaseLockException.unwrap(err));
-              }
-            });
-    return result;
+    return CallTimeout.within(
+        answer, timeout, timer, () -> sent.cancel(true), () -> errors.timeout(verb, timeout));
   }
 
   /** Parses a success answer's body as {@code type}, or fails with {@link Reason#INVALID}. */

@@ -1,13 +1,12 @@
 package dev.leaderelection.fabric8;
 
-import dev.leaderelection.core.LeaseIdentity;
 import dev.leaderelection.core.LeaseLockException;
 import dev.leaderelection.core.LeaseLockException.Reason;
 import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.core.Scheduler;
 import dev.leaderelection.core.kubernetes.KubernetesLock;
+import dev.leaderelection.core.kubernetes.KubernetesLockBuilder;
 import dev.leaderelection.core.kubernetes.LeaseAccess;
-import dev.leaderelection.core.kubernetes.LeaseNames;
 import dev.leaderelection.core.kubernetes.LeaseRbac;
 import dev.leaderelection.core.kubernetes.ServerTime;
 import dev.leaderelection.core.kubernetes.UidFirst;
@@ -96,13 +95,13 @@ public final class KubernetesLeaseLock implements KubernetesLock {
    */
   private final AtomicReference<@Nullable String> knownUid = new AtomicReference<>();
 
-  private KubernetesLeaseLock(Builder b, String name, String namespace, String identity) {
-    this.client = b.client;
-    this.namespace = namespace;
-    this.name = name;
-    this.identity = identity;
-    this.watchEnabled = b.watch;
-    this.calls = new Fabric8Calls(client, namespace, name, b.namespaceSetting);
+  private KubernetesLeaseLock(KubernetesClient client, KubernetesLockBuilder.Settings settings) {
+    this.client = client;
+    this.namespace = settings.namespace();
+    this.name = settings.name();
+    this.identity = settings.identity();
+    this.watchEnabled = settings.watch();
+    this.calls = new Fabric8Calls(client, namespace, name, settings.namespaceSetting());
     this.leasesUrl =
         calls.apiServer + "/apis/coordination.k8s.io/v1/namespaces/" + namespace + "/leases";
     this.leaseUrl = leasesUrl + "/" + name;
@@ -258,88 +257,26 @@ public final class KubernetesLeaseLock implements KubernetesLock {
         : record;
   }
 
-  /** Builds a {@link KubernetesLeaseLock}. Not thread-safe; use from one thread. */
-  public static final class Builder {
+  /**
+   * Builds a {@link KubernetesLeaseLock}: the settings of {@link KubernetesLockBuilder}, with the
+   * client's configured namespace (kubeconfig context) as the last default. Not thread-safe.
+   */
+  public static final class Builder extends KubernetesLockBuilder<Builder> {
     private final KubernetesClient client;
-    private @Nullable String name;
-    private @Nullable String namespace;
-    private @Nullable String identity;
-    private boolean watch = true;
-    private Path namespaceFile = LeaseNames.POD_NAMESPACE_FILE;
-    private String namespaceSetting = "KubernetesLeaseLock.builder(client).namespace(...)";
 
     private Builder(KubernetesClient client) {
+      super("KubernetesLeaseLock.builder(client)");
       this.client = Objects.requireNonNull(client, "client");
     }
 
-    /**
-     * The Lease's name (required): a DNS subdomain, such as {@code my-controller}.
-     *
-     * @param name the Lease's name
-     * @return this builder
-     */
-    public Builder name(String name) {
-      this.name = name;
-      return this;
-    }
-
-    /**
-     * The Lease's namespace. If not set: the pod's own namespace (from the service-account
-     * namespace file), else the client's configured namespace (kubeconfig context); never a silent
-     * {@code default}. {@link #build()} fails if none of these is known.
-     *
-     * @param namespace the Lease's namespace
-     * @return this builder
-     */
-    public Builder namespace(String namespace) {
-      this.namespace = namespace;
-      return this;
-    }
-
-    /**
-     * The identity this candidate writes as holder; by default {@link
-     * LeaseIdentity#defaultIdentity()} (pod or host name plus a random suffix). Must be unique
-     * among the candidates: a record naming this identity that this process did not write is taken
-     * for another process's, and reported.
-     *
-     * @param identity the holder identity, not empty
-     * @return this builder
-     */
-    public Builder identity(String identity) {
-      this.identity = identity;
-      return this;
-    }
-
-    /**
-     * Whether {@link KubernetesLeaseLock#watch} watches the Lease (default {@code true}). Without
-     * it the election polls, and the Role needs no {@code list} and {@code watch}.
-     *
-     * @param watch whether to watch
-     * @return this builder
-     */
-    public Builder watch(boolean watch) {
-      this.watch = watch;
-      return this;
-    }
-
-    /**
-     * How the application sets the namespace, as the error message of a Lease whose namespace does
-     * not exist names it (default: {@code KubernetesLeaseLock.builder(client).namespace(...)}). An
-     * integration that reads the namespace from its own configuration gives its setting here, such
-     * as the Spring starter's {@code leaderelection.namespace}.
-     *
-     * @param setting the setting, as users write it
-     * @return this builder
-     */
-    public Builder namespaceSetting(String setting) {
-      this.namespaceSetting = Objects.requireNonNull(setting, "setting");
+    @Override
+    protected Builder self() {
       return this;
     }
 
     /** For tests: where the pod's namespace is read from. */
     Builder namespaceFile(Path file) {
-      this.namespaceFile = file;
-      return this;
+      return podNamespaceFile(file);
     }
 
     /**
@@ -352,50 +289,8 @@ public final class KubernetesLeaseLock implements KubernetesLock {
      */
     public KubernetesLeaseLock build() {
       Fabric8Versions.check();
-      String n = name;
-      if (n == null || n.isEmpty()) {
-        throw new IllegalArgumentException(
-            "name is required: KubernetesLeaseLock.builder(client).name(\"...\")");
-      }
-      if (!LeaseNames.isValidName(n)) {
-        throw new IllegalArgumentException(
-            "name \"" + n + "\" is not a valid Lease name (" + LeaseNames.NAME_RULE + ")");
-      }
-      String ns = resolveNamespace(n);
-      if (!LeaseNames.isValidNamespace(ns)) {
-        throw new IllegalArgumentException(
-            "namespace \""
-                + ns
-                + "\" is not a valid namespace name ("
-                + LeaseNames.NAMESPACE_RULE
-                + ")");
-      }
-      String id = identity == null ? LeaseIdentity.defaultIdentity() : identity;
-      if (id.isEmpty()) {
-        throw new IllegalArgumentException("identity must not be empty");
-      }
-      return new KubernetesLeaseLock(this, n, ns, id);
-    }
-
-    private String resolveNamespace(String lease) {
-      if (namespace != null) {
-        return namespace;
-      }
-      String pod = LeaseNames.podNamespace(namespaceFile);
-      if (pod != null) {
-        return pod;
-      }
-      String configured = client.getNamespace();
-      if (configured != null && !configured.isBlank()) {
-        return configured.trim();
-      }
-      throw new IllegalStateException(
-          "no namespace for Lease \""
-              + lease
-              + "\": not given to the builder, not running in a pod ("
-              + namespaceFile
-              + " is absent), and the client has no namespace configured. Set one with"
-              + " KubernetesLeaseLock.builder(client).namespace(\"...\").");
+      return new KubernetesLeaseLock(
+          client, settings(client.getNamespace(), ", and the client has no namespace configured"));
     }
   }
 }
