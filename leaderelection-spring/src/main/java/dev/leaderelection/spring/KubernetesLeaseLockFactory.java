@@ -5,7 +5,7 @@ import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 /** Builds a {@link KubernetesLeaseLock} per election with the application's client. */
-final class KubernetesLeaseLockFactory implements LeaseLockFactory {
+final class KubernetesLeaseLockFactory implements LeaseLockFactory, NamespaceFallback {
   private final KubernetesClient client;
 
   KubernetesLeaseLockFactory(KubernetesClient client) {
@@ -29,6 +29,16 @@ final class KubernetesLeaseLockFactory implements LeaseLockFactory {
       b.namespace(namespace);
     }
     return b.build();
+  }
+
+  @Override
+  public String withoutNamespace() {
+    return NamespaceFallback.FABRIC8.withoutNamespace();
+  }
+
+  @Override
+  public String otherNamespaceSource() {
+    return NamespaceFallback.FABRIC8.otherNamespaceSource();
   }
 
   @Override

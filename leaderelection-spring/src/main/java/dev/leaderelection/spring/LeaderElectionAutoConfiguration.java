@@ -4,11 +4,14 @@ import dev.leaderelection.core.LeaseIdentity;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kubernetes.client.openapi.ApiClient;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Map;
 import java.util.function.Function;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -27,6 +30,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.ConfigurationCondition;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.integration.leader.event.DefaultLeaderEventPublisher;
@@ -42,10 +46,15 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *   <li>{@link LeaderElections}: every election, started and stopped as a {@code SmartLifecycle} in
  *       phase {@link LeaderElections#PHASE} (see there for the shutdown order);
  *   <li>{@link LeaderElection}: the election named {@code default}, or the only one;
- *   <li>{@link LeaseLockFactory}: Kubernetes Leases through the {@code KubernetesClient} bean, or
- *       in-memory leases with {@code leaderelection.mode=local};
- *   <li>{@code KubernetesClient} (fabric8), configured as fabric8 does by default (in-cluster
+ *   <li>{@link LeaseLockFactory}: Kubernetes Leases through fabric8's {@code KubernetesClient} or
+ *       client-java's {@code ApiClient} (which one: {@code leaderelection.kubernetes-client}, else
+ *       the client whose bean the application defines, else fabric8), or in-memory leases with
+ *       {@code leaderelection.mode=local};
+ *   <li>with fabric8: a {@code KubernetesClient}, configured as fabric8 does by default (in-cluster
  *       service account, else kubeconfig), closed with the context;
+ *   <li>with client-java and no {@code ApiClient} bean: no bean, but an {@code ApiClient} of the
+ *       lock factory's own from {@code Config.defaultClient()} (in-cluster, else kubeconfig),
+ *       released with the context;
  *   <li>with Spring Boot's health module: the {@code leaderElectionHealthIndicator};
  *   <li>with Spring Boot's actuator: the {@code leaderElectionInfoContributor} (lease, leader and
  *       this instance's role of each election in {@code /actuator/info});
@@ -61,7 +70,12 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  * but the {@link LeaderElections} and {@link LeaderElection} beans remain: elections that never
  * lead, so {@link LeaderOnly} work is skipped on every instance (a warning at start-up says so).
  */
-@AutoConfiguration
+@AutoConfiguration(
+    afterName = {
+      // Their KubernetesClient or ApiClient bean counts as the application's.
+      "org.springframework.cloud.kubernetes.fabric8.Fabric8AutoConfiguration",
+      "org.springframework.cloud.kubernetes.client.KubernetesClientAutoConfiguration"
+    })
 @EnableConfigurationProperties(LeaderElectionProperties.class)
 public final class LeaderElectionAutoConfiguration {
 
@@ -100,7 +114,8 @@ public final class LeaderElectionAutoConfiguration {
         ObjectProvider<LeaseLockFactory> lockFactory,
         ObjectProvider<LeaderElectorCustomizer> customizers,
         ObjectProvider<ManagedLeaderElections.StartupCheck> checks,
-        ApplicationEventPublisher publisher) {
+        ApplicationEventPublisher publisher,
+        ConfigurableListableBeanFactory beans) {
       UnknownProperties.check(environment);
       SpringCloudKubernetesProperties.apply(environment, properties);
       var settings =
@@ -109,6 +124,13 @@ public final class LeaderElectionAutoConfiguration {
               environment.getProperty("spring.application.name"),
               LeaseIdentity.defaultIdentity());
       LeaseLockFactory locks = lockFactory.getIfAvailable();
+      if (locks == null && properties.getMode() == LeaderElectionProperties.Mode.KUBERNETES) {
+        KubernetesClientChoice choice =
+            KubernetesClientChoice.decide(environment, beans.getBeanClassLoader(), beans);
+        if (choice.client() == null) {
+          throw new LeaderElectionStartupException(choice.reason(), choice.action());
+        }
+      }
       if (locks == null) {
         throw new LeaderElectionStartupException(
             "Leader election in mode "
@@ -197,6 +219,60 @@ public final class LeaderElectionAutoConfiguration {
     }
   }
 
+  /**
+   * Matches when {@link KubernetesClientChoice} picks the client of the subclass. Evaluated when
+   * bean definitions are registered, so that the application's client beans are known.
+   */
+  abstract static class OnChosenClient extends SpringBootCondition
+      implements ConfigurationCondition {
+    private final LeaderElectionProperties.Client client;
+
+    OnChosenClient(LeaderElectionProperties.Client client) {
+      this.client = client;
+    }
+
+    @Override
+    public ConfigurationPhase getConfigurationPhase() {
+      return ConfigurationPhase.REGISTER_BEAN;
+    }
+
+    @Override
+    public ConditionOutcome getMatchOutcome(
+        ConditionContext context, AnnotatedTypeMetadata metadata) {
+      KubernetesClientChoice choice =
+          KubernetesClientChoice.decide(
+              context.getEnvironment(), context.getClassLoader(), context.getBeanFactory());
+      String message = "Kubernetes client " + choice.client() + ": " + choice.reason();
+      return choice.client() == client
+          ? ConditionOutcome.match(message)
+          : ConditionOutcome.noMatch(message);
+    }
+  }
+
+  /** fabric8 is the chosen client. */
+  static final class OnFabric8 extends OnChosenClient {
+    OnFabric8() {
+      super(LeaderElectionProperties.Client.FABRIC8);
+    }
+  }
+
+  /** client-java is the chosen client. */
+  static final class OnClientJava extends OnChosenClient {
+    OnClientJava() {
+      super(LeaderElectionProperties.Client.CLIENT_JAVA);
+    }
+  }
+
+  private static void logChoice(Environment environment, ConfigurableListableBeanFactory beans) {
+    KubernetesClientChoice choice =
+        KubernetesClientChoice.decide(environment, beans.getBeanClassLoader(), beans);
+    LoggerFactory.getLogger(LeaderElectionAutoConfiguration.class)
+        .info(
+            "Leader election: Leases through {}, because {}",
+            choice.client() == null ? "no client" : choice.client().value(),
+            choice.reason());
+  }
+
   /** Kubernetes mode: Leases through the fabric8 client. */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
@@ -205,6 +281,7 @@ public final class LeaderElectionAutoConfiguration {
       havingValue = "kubernetes",
       matchIfMissing = true)
   @ConditionalOnClass({KubernetesClient.class, KubernetesLeaseLock.class})
+  @Conditional(OnFabric8.class)
   static class KubernetesConfiguration {
 
     @Bean(destroyMethod = "close")
@@ -215,8 +292,44 @@ public final class LeaderElectionAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    LeaseLockFactory kubernetesLeaseLockFactory(KubernetesClient client) {
+    LeaseLockFactory kubernetesLeaseLockFactory(
+        KubernetesClient client, Environment environment, ConfigurableListableBeanFactory beans) {
+      logChoice(environment, beans);
       return new KubernetesLeaseLockFactory(client);
+    }
+
+    @Bean
+    ManagedLeaderElections.StartupCheck leaseRbacSelfCheck(LeaderElectionProperties properties) {
+      return new RbacSelfCheck(properties.getRbacCheck());
+    }
+  }
+
+  /**
+   * Kubernetes mode: Leases through client-java's {@code ApiClient}, the application's or the lock
+   * factory's own.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "leaderelection.enabled", matchIfMissing = true)
+  @ConditionalOnProperty(
+      name = "leaderelection.mode",
+      havingValue = "kubernetes",
+      matchIfMissing = true)
+  @ConditionalOnClass(
+      name = {KubernetesClientChoice.API_CLIENT, KubernetesClientChoice.CLIENT_JAVA_LOCK})
+  @Conditional(OnClientJava.class)
+  static class ClientJavaConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    LeaseLockFactory clientJavaLeaseLockFactory(
+        ObjectProvider<ApiClient> apiClient,
+        Environment environment,
+        ConfigurableListableBeanFactory beans) {
+      logChoice(environment, beans);
+      ApiClient own = apiClient.getIfAvailable();
+      return own != null
+          ? ClientJavaLeaseLockFactory.of(own)
+          : ClientJavaLeaseLockFactory.withDefaultClient();
     }
 
     @Bean

@@ -52,10 +52,18 @@ public class LeaderElectionProperties {
   private @Nullable String leaseName;
 
   /**
-   * Namespace of the Lease. Defaults to the pod's own namespace, then to the namespace of the
-   * Kubernetes client's configuration (kubeconfig context).
+   * Namespace of the Lease. Defaults to the pod's own namespace, then (fabric8 only) to the
+   * namespace of the Kubernetes client's configuration (kubeconfig context); with client-java,
+   * whose ApiClient carries no namespace, it must be set outside a pod.
    */
   private @Nullable String namespace;
+
+  /**
+   * Which Kubernetes client the Leases go through when both are on the class path: "fabric8" (a
+   * KubernetesClient) or "client-java" (the official client's ApiClient). Unset: the client whose
+   * bean the application defines, else fabric8.
+   */
+  private @Nullable Client kubernetesClient;
 
   /**
    * Identity this process writes into the Lease as holder; must be unique among the candidates.
@@ -282,6 +290,22 @@ public class LeaderElectionProperties {
     this.healthDownOnError = healthDownOnError;
   }
 
+  /**
+   * {@return the Kubernetes client chosen explicitly, or {@code null} to let the starter choose}
+   */
+  public @Nullable Client getKubernetesClient() {
+    return kubernetesClient;
+  }
+
+  /**
+   * Sets the Kubernetes client the Leases go through.
+   *
+   * @param kubernetesClient fabric8 or client-java; {@code null} to let the starter choose
+   */
+  public void setKubernetesClient(@Nullable Client kubernetesClient) {
+    this.kubernetesClient = kubernetesClient;
+  }
+
   /** {@return the named elections, by name} */
   public Map<String, Election> getElections() {
     return elections;
@@ -305,6 +329,22 @@ public class LeaderElectionProperties {
      * without a cluster (development, tests); logs a warning at start-up.
      */
     LOCAL
+  }
+
+  /** The Kubernetes client that the Leases go through. */
+  public enum Client {
+    /** fabric8's {@code KubernetesClient}, with {@code leaderelection-fabric8}. */
+    FABRIC8,
+    /**
+     * The official client's {@code ApiClient} ({@code io.kubernetes:client-java}), with {@code
+     * leaderelection-client-java}.
+     */
+    CLIENT_JAVA;
+
+    /** {@return the value as the property is written: {@code fabric8} or {@code client-java}} */
+    String value() {
+      return this == FABRIC8 ? "fabric8" : "client-java";
+    }
   }
 
   /** What the start-up RBAC check does. */

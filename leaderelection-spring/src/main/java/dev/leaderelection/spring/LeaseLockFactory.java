@@ -4,8 +4,9 @@ import dev.leaderelection.core.LeaseLock;
 
 /**
  * Builds the {@link LeaseLock} of each election. The auto-configured one builds a {@code
- * KubernetesLeaseLock} with the application's {@code KubernetesClient} (or an in-memory lease in
- * local mode); define a bean of this type to use another backend.
+ * KubernetesLeaseLock} with the application's {@code KubernetesClient} or a {@code
+ * ClientJavaLeaseLock} with its {@code ApiClient} (see {@code leaderelection.kubernetes-client}),
+ * or an in-memory lease in local mode; define a bean of this type to use another backend.
  */
 @FunctionalInterface
 public interface LeaseLockFactory {

@@ -91,6 +91,8 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
       String top = s.prefix().equals("leaderelection") ? "" : " (or leaderelection.namespace)";
       if (ex instanceof IllegalStateException && s.namespace() == null) {
         // The backend's message names its builder; a Spring user sets properties.
+        NamespaceFallback fallback =
+            locks instanceof NamespaceFallback f ? f : NamespaceFallback.FABRIC8;
         throw new LeaderElectionStartupException(
             "Cannot set up the Lease '"
                 + s.leaseName()
@@ -98,16 +100,16 @@ final class ManagedLeaderElections implements LeaderElections, SmartLifecycle, D
                 + s.name()
                 + "': it has no namespace. "
                 + s.prefix()
-                + ".namespace is not set, this process does not run in a pod, and the Kubernetes"
-                + " client's configuration (the current kubeconfig context) names no namespace;"
-                + " there may be no cluster at all.",
+                + ".namespace is not set, "
+                + fallback.withoutNamespace()
+                + "; there may be no cluster at all.",
             "To elect in a cluster, set "
                 + s.prefix()
                 + ".namespace"
                 + top
-                + ", or a namespace in the current kubeconfig context. To run without a cluster"
-                + " (development, tests), set leaderelection.mode=local: this process then leads"
-                + " alone, with an in-memory lease.",
+                + fallback.otherNamespaceSource()
+                + ". To run without a cluster (development, tests), set leaderelection.mode=local:"
+                + " this process then leads alone, with an in-memory lease.",
             ex);
       }
       throw new LeaderElectionStartupException(

@@ -2,8 +2,10 @@
  * Spring Boot auto-configuration for Lease-based leader election.
  *
  * <p>Add {@code leaderelection-spring} and the application takes part in an election for a
- * Kubernetes Lease named after {@code spring.application.name}, in the pod's own namespace. What it
- * gets:
+ * Kubernetes Lease named after {@code spring.application.name}, in the pod's own namespace, through
+ * fabric8's {@code KubernetesClient} or client-java's {@code ApiClient} ({@code
+ * leaderelection.kubernetes-client}, else the client whose bean the application defines, else
+ * fabric8). What it gets:
  *
  * <ul>
  *   <li>a {@link dev.leaderelection.spring.LeaderElection} bean that answers {@code isLeader()},

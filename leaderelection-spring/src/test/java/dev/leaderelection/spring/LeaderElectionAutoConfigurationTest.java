@@ -984,15 +984,17 @@ class LeaderElectionAutoConfigurationTest {
   }
 
   @Test
-  void kubernetesModeWithoutTheKubernetesClientSaysWhatIsMissing() {
+  void kubernetesModeWithoutAnyKubernetesClientSaysWhatIsMissing() {
     runner
-        .withClassLoader(new FilteredClassLoader(KubernetesClient.class))
+        .withClassLoader(
+            new FilteredClassLoader(
+                KubernetesClient.class, io.kubernetes.client.openapi.ApiClient.class))
         .withPropertyValues("spring.application.name=app")
         .run(
             ctx -> {
               assertThat(ctx).hasFailed();
               assertThat(ctx.getStartupFailure())
-                  .hasStackTraceContaining("has no LeaseLockFactory")
+                  .hasStackTraceContaining("neither fabric8 nor client-java is on the class path")
                   .hasStackTraceContaining("leaderelection.mode=local");
             });
   }

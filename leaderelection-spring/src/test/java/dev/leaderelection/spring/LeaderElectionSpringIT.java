@@ -64,7 +64,7 @@ class LeaderElectionSpringIT {
         SpringApps.start(cluster.serviceAccountClient(ns, sa), props.toArray(new String[0])));
   }
 
-  private static void awaitAllowed(TestCluster cluster, String ns, String sa, String verb) {
+  static void awaitAllowed(TestCluster cluster, String ns, String sa, String verb) {
     try (KubernetesClient c = cluster.serviceAccountClient(ns, sa)) {
       await()
           .atMost(WAIT)
@@ -90,7 +90,7 @@ class LeaderElectionSpringIT {
     }
   }
 
-  private static String grantAll(TestCluster cluster) {
+  static String grantAll(TestCluster cluster) {
     String ns = cluster.createUniqueNamespace("spring-it");
     SpringApps.grant(cluster, ns, "app", "get", "create", "update", "list", "watch");
     awaitAllowed(cluster, ns, "app", "watch");

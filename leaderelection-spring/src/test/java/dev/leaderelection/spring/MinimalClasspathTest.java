@@ -16,14 +16,16 @@ import org.junit.jupiter.api.Test;
  * The starter without the optional libraries really absent from the class path, not only hidden
  * from conditions as {@code FilteredClassLoader} does: no Spring Boot health module or actuator, no
  * Micrometer metrics ({@code micrometer-core}; Spring's own {@code micrometer-observation} stays),
- * no Spring Integration, not even the fabric8 client (local mode). A class that referred to one of
- * them where it should not would fail here with {@code NoClassDefFoundError}.
+ * no Spring Integration, not even a Kubernetes client, fabric8 or client-java (local mode). A class
+ * that referred to one of them where it should not would fail here with {@code
+ * NoClassDefFoundError}.
  */
 class MinimalClasspathTest {
   private static final Pattern OPTIONAL =
       Pattern.compile(
           ".*(spring-boot-health|spring-boot-actuator|micrometer-core|spring-boot-micrometer|spring-integration|"
-              + "io/fabric8|kubernetes-|vertx|netty|spring-messaging).*");
+              + "io/fabric8|kubernetes-|vertx|netty|spring-messaging|io/kubernetes/|okhttp|"
+              + "leaderelection-client-java).*");
 
   @Test
   void runsInLocalModeWithoutHealthMicrometerSpringIntegrationOrFabric8() throws Exception {
@@ -50,7 +52,9 @@ class MinimalClasspathTest {
               "org.springframework.boot.health.contributor.HealthIndicator",
               "io.micrometer.core.instrument.binder.MeterBinder",
               "org.springframework.integration.leader.Context",
-              "io.fabric8.kubernetes.client.KubernetesClient")) {
+              "io.fabric8.kubernetes.client.KubernetesClient",
+              "io.kubernetes.client.openapi.ApiClient",
+              "dev.leaderelection.clientjava.ClientJavaLeaseLock")) {
         assertThatThrownBy(() -> Class.forName(absent, false, minimal))
             .isInstanceOf(ClassNotFoundException.class);
       }

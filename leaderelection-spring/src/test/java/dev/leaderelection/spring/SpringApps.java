@@ -4,6 +4,9 @@ import dev.leaderelection.testkit.TestCluster;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.credentials.AccessTokenAuthentication;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,9 +16,11 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.support.GenericApplicationContext;
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.annotation.Scheduled;
 
@@ -38,6 +43,15 @@ final class SpringApps {
       return new Jobs(election);
     }
   }
+
+  /**
+   * The application for {@link #startClientJavaOnly}: every auto-configuration on the (filtered)
+   * class path and nothing to proxy, since a CGLIB proxy defined in the filtering class loader
+   * cannot subclass this package's classes. {@code @LeaderOnly} does not depend on the client.
+   */
+  @SpringBootConfiguration(proxyBeanMethods = false)
+  @EnableAutoConfiguration
+  static class ClientJavaApp {}
 
   /** A leader-only job that counts its runs and any run made while not leading. */
   static class Jobs {
@@ -87,6 +101,51 @@ final class SpringApps {
                       bd -> bd.setDestroyMethodName("close")));
     }
     return b.run();
+  }
+
+  /**
+   * Starts the application with client-java only: fabric8 hidden from the context's class loader
+   * (as if the application excluded it from the starter's dependencies), {@code apiClient} its own
+   * bean.
+   *
+   * @param apiClient the application's client
+   * @param properties {@code key=value} pairs
+   * @return the running context
+   */
+  static ConfigurableApplicationContext startClientJavaOnly(
+      ApiClient apiClient, String... properties) {
+    List<String> props = new ArrayList<>(List.of(properties));
+    props.add("spring.main.register-shutdown-hook=false");
+    return new SpringApplicationBuilder(ClientJavaApp.class)
+        .web(WebApplicationType.NONE)
+        .bannerMode(Banner.Mode.OFF)
+        .resourceLoader(
+            new DefaultResourceLoader(
+                new FilteredClassLoader(
+                    "io.fabric8.kubernetes.client", "dev.leaderelection.fabric8")))
+        .properties(props.toArray(new String[0]))
+        .initializers(
+            ctx ->
+                ((GenericApplicationContext) ctx)
+                    .registerBean("applicationApiClient", ApiClient.class, () -> apiClient))
+        .run();
+  }
+
+  /** An {@link ApiClient} as an application builds one: a URL and a bearer token. */
+  static ApiClient apiClient(String url, String token) {
+    return new ClientBuilder()
+        .setBasePath(url)
+        .setVerifyingSsl(false)
+        .setAuthentication(new AccessTokenAuthentication(token))
+        .build();
+  }
+
+  /** An {@link ApiClient} as the ServiceAccount {@code sa} (created if absent). */
+  static ApiClient serviceAccountApiClient(TestCluster cluster, String namespace, String sa) {
+    return apiClient(
+        cluster.apiServerUrl(),
+        java.util.Objects.requireNonNull(
+            cluster.serviceAccountConfig(namespace, sa).getOauthToken()));
   }
 
   /** Grants {@code verbs} on leases in {@code namespace} to the ServiceAccount {@code sa}. */
