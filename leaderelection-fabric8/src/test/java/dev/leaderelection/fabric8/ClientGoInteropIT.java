@@ -1,7 +1,5 @@
 package dev.leaderelection.fabric8;
 
-import static dev.leaderelection.fabric8.It.readLines;
-import static dev.leaderelection.fabric8.It.sigterm;
 import static dev.leaderelection.fabric8.It.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,10 +8,9 @@ import dev.leaderelection.core.LeaderElectionListener;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
 import dev.leaderelection.core.LeaseRecord;
+import dev.leaderelection.testkit.ClientGoProbe;
 import dev.leaderelection.testkit.LocalControlPlane;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +19,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,13 +37,11 @@ class ClientGoInteropIT {
           .renewDeadline(Duration.ofSeconds(3))
           .retryPeriod(Duration.ofSeconds(1))
           .build();
-  private static final Pattern EVENT =
-      Pattern.compile("EVENT t=(\\d+) id=(\\S+) event=(\\S+)(?: leader=(\\S+))?");
 
-  private static Path probe = Path.of("missing");
+  private static ClientGoProbe probe;
 
   private final LocalControlPlane cluster;
-  private final List<Process> processes = new ArrayList<>();
+  private final List<ClientGoProbe.Candidate> candidates = new ArrayList<>();
   private final List<LeaderElector> electors = new ArrayList<>();
 
   ClientGoInteropIT(LocalControlPlane cluster) {
@@ -56,31 +49,14 @@ class ClientGoInteropIT {
   }
 
   @BeforeAll
-  static void buildProbe() throws Exception {
-    Path script = Path.of("..", "interop", "clientgo", "build.sh").toAbsolutePath().normalize();
-    Process p =
-        new ProcessBuilder("bash", script.toString())
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    int code = p.waitFor();
-    if (code != 0) {
-      throw new IllegalStateException(
-          "Could not build the client-go interop probe with "
-              + script
-              + " (exit "
-              + code
-              + (code == 2 ? ": install Go >= 1.26" : "")
-              + ")");
-    }
-    probe = Path.of(out.substring(out.lastIndexOf('=') + 1));
-    assertThat(probe).isExecutable();
+  static void buildProbe() {
+    probe = ClientGoProbe.build(Path.of("..").toAbsolutePath().normalize());
   }
 
   @AfterEach
   void stop() {
     electors.forEach(LeaderElector::close);
-    processes.forEach(Process::destroyForcibly);
+    candidates.forEach(ClientGoProbe.Candidate::close);
   }
 
   private KubernetesLeaseLock lock(String ns, String name, String id) {
@@ -91,67 +67,20 @@ class ClientGoInteropIT {
         .build();
   }
 
-  private String probeRead(String ns, String name) throws Exception {
-    Process p =
-        new ProcessBuilder(
-                probe.toString(),
-                "read",
-                "-kubeconfig",
-                cluster.kubeconfigFile().toString(),
-                "-namespace",
-                ns,
-                "-name",
-                name)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("clientgo-probe read: %s", out).isZero();
-    return out;
+  private String probeRead(String ns, String name) {
+    return probe.read(cluster.kubeconfigFile(), ns, name);
   }
 
-  /** A client-go candidate; its EVENT lines are collected as they come. */
-  private List<String[]> startGoCandidate(String ns, String name, String id) throws IOException {
-    Process p =
-        new ProcessBuilder(
-                probe.toString(),
-                "elect",
-                "-kubeconfig",
-                cluster.kubeconfigFile().toString(),
-                "-namespace",
-                ns,
-                "-name",
-                name,
-                "-id",
-                id,
-                "-lease",
-                "4s",
-                "-renew",
-                "3s",
-                "-retry",
-                "1s")
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    processes.add(p);
-    List<String[]> events = Collections.synchronizedList(new ArrayList<>());
-    readLines(
-        p,
-        line -> {
-          Matcher m = EVENT.matcher(line);
-          if (m.matches()) {
-            events.add(new String[] {m.group(1), m.group(3), String.valueOf(m.group(4))});
-          }
-        });
-    return events;
+  /** A client-go candidate; its events are collected as they come. */
+  private ClientGoProbe.Candidate startGoCandidate(String ns, String name, String id) {
+    ClientGoProbe.Candidate c =
+        probe.elect(cluster.kubeconfigFile(), ns, name, id, "4s", "3s", "1s");
+    candidates.add(c);
+    return c;
   }
 
-  private static Optional<Long> eventTime(List<String[]> events, String event) {
-    synchronized (events) {
-      return events.stream()
-          .filter(e -> e[1].equals(event))
-          .map(e -> Long.parseLong(e[0]))
-          .findFirst();
-    }
+  private static Optional<Long> eventTime(ClientGoProbe.Candidate c, String event) {
+    return c.firstTime(event);
   }
 
   @Test
@@ -184,7 +113,7 @@ class ClientGoInteropIT {
     String ns = cluster.createUniqueNamespace("interop");
     String name = "mixed";
     // 1. client-go leads first
-    List<String[]> go = startGoCandidate(ns, name, "go-1");
+    ClientGoProbe.Candidate go = startGoCandidate(ns, name, "go-1");
     waitFor(
         "client-go to lead",
         Duration.ofSeconds(30),
@@ -219,7 +148,7 @@ class ClientGoInteropIT {
 
     // 3. client-go releases on SIGTERM; this library takes over through its watch
     long terminatedAt = System.nanoTime();
-    sigterm(processes.get(0)); // client-go's ReleaseOnCancel
+    go.terminate(); // client-go's ReleaseOnCancel
     // Watch the Lease as an admin would, to tell a release from client-go's known failure to
     // release
     // (its release writes its cached record; if a renewal was cut short by the cancel, that write
@@ -257,7 +186,7 @@ class ClientGoInteropIT {
         () -> eventTime(go, "stopped-leading").isPresent());
 
     // 4. a new client-go candidate waits while java leads, then takes over after java releases
-    List<String[]> go2 = startGoCandidate(ns, name, "go-2");
+    ClientGoProbe.Candidate go2 = startGoCandidate(ns, name, "go-2");
     Thread.sleep(FAST.leaseDuration().toMillis() + 1000);
     assertThat(eventTime(go2, "started-leading")).as("client-go respects our live lease").isEmpty();
     java.close();

@@ -68,6 +68,42 @@ public final class ClientGoProbe {
   }
 
   /**
+   * Reads the Lease as client-go's resourcelock reads it.
+   *
+   * @param kubeconfig the kubeconfig file to connect with
+   * @param namespace the Lease's namespace
+   * @param name the Lease's name
+   * @return client-go's {@code LeaderElectionRecord} as one JSON line
+   * @throws IllegalStateException if the probe fails
+   */
+  public String read(Path kubeconfig, String namespace, String name) {
+    try {
+      Process p =
+          new ProcessBuilder(
+                  binary.toString(),
+                  "read",
+                  "-kubeconfig",
+                  kubeconfig.toString(),
+                  "-namespace",
+                  namespace,
+                  "-name",
+                  name)
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("clientgo-probe read failed: " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * Starts a client-go candidate with {@code ReleaseOnCancel} (SIGTERM releases the Lease).
    *
    * @param kubeconfig the kubeconfig file to connect with
