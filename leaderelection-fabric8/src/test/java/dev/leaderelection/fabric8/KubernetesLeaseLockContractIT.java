@@ -3,6 +3,7 @@ package dev.leaderelection.fabric8;
 import dev.leaderelection.core.LeaseLock;
 import dev.leaderelection.core.LeaseRecord;
 import dev.leaderelection.testkit.LeaseLockContract;
+import dev.leaderelection.testkit.LocalControlPlane;
 import dev.leaderelection.testkit.LocalControlPlaneExtension;
 import dev.leaderelection.testkit.RawLeases;
 import dev.leaderelection.testkit.TcpRelay;
@@ -56,6 +57,15 @@ class KubernetesLeaseLockContractIT extends LeaseLockContract {
   @Override
   protected void storeAsAnotherTool(String leaseName, LeaseRecord r) {
     RawLeases.create(admin, ns, leaseName, r);
+  }
+
+  @Override
+  protected boolean restartStore() {
+    if (!(cluster instanceof LocalControlPlane local)) {
+      return false;
+    }
+    local.restartApiServer();
+    return true;
   }
 
   @Override
