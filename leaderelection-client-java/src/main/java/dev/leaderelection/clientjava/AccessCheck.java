@@ -7,6 +7,7 @@ import dev.leaderelection.core.kubernetes.LeaseRbac;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
@@ -44,7 +45,7 @@ final class AccessCheck {
               if (denied.isEmpty()) {
                 return CompletableFuture.completedFuture(new LeaseAccess(null, denied));
               }
-              return user(calls, timeout).thenApply(u -> new LeaseAccess(u, denied));
+              return user(calls, timeout).thenApply(u -> new LeaseAccess(u.orElse(null), denied));
             });
   }
 
@@ -82,11 +83,11 @@ final class AccessCheck {
   }
 
   /** {@return the authenticated user's name, if the API server says} */
-  private static CompletableFuture<@Nullable String> user(OkHttpCalls calls, Duration timeout) {
+  private static CompletableFuture<Optional<String>> user(OkHttpCalls calls, Duration timeout) {
     JsonObject review = new JsonObject();
     review.addProperty("apiVersion", "authentication.k8s.io/v1");
     review.addProperty("kind", "SelfSubjectReview");
-    CompletableFuture<@Nullable String> name =
+    CompletableFuture<Optional<String>> name =
         calls.call(
             "self review",
             calls.request(WHO_AM_I, List.of(), "POST", review),
@@ -94,15 +95,15 @@ final class AccessCheck {
             null,
             a -> {
               if (a.code() != 200 && a.code() != 201) {
-                return null;
+                return Optional.empty();
               }
               JsonObject status = calls.read("self review", a.body()).getAsJsonObject("status");
               JsonObject info = status == null ? null : status.getAsJsonObject("userInfo");
               return info != null && info.get("username") instanceof JsonPrimitive p
-                  ? p.getAsString()
-                  : null;
+                  ? Optional.of(p.getAsString())
+                  : Optional.empty();
             });
     // an older API server, or not allowed: the message does without the name
-    return name.exceptionally(e -> null);
+    return name.exceptionally(e -> Optional.empty());
   }
 }

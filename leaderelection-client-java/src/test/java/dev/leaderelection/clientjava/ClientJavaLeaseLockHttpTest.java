@@ -113,7 +113,7 @@ class ClientJavaLeaseLockHttpTest {
       stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       assertThat(e.getCause()).isInstanceOf(LeaseLockException.class);
-      return (LeaseLockException) e.getCause();
+      return (LeaseLockException) java.util.Objects.requireNonNull(e.getCause());
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -440,7 +440,9 @@ class ClientJavaLeaseLockHttpTest {
           }
         };
     List<Optional<LeaseRecord>> seen = new CopyOnWriteArrayList<>();
-    LeaseLock.Watch w = lock().watch(r -> seen.add(Optional.ofNullable(r)), Scheduler.shared());
+    LeaseLock.Watch w =
+        java.util.Objects.requireNonNull(
+            lock().watch(r -> seen.add(Optional.ofNullable(r)), Scheduler.shared()));
     try {
       ClientJavaIt.waitFor(
           "a second list after 410", Duration.ofSeconds(5), () -> lists.get() >= 2);
