@@ -73,7 +73,9 @@ import org.jspecify.annotations.Nullable;
  * keeps retrying slowly, and the election still works by polling. Disable it with {@link
  * Builder#watch(boolean)}. OkHttp reads a response by blocking a thread, so each open watch holds
  * one daemon thread ({@code leaderelection-okhttp-watch-N}) while its candidate follows; a leader
- * has no watch open. The other calls use a thread only while they are in flight.
+ * has no watch open. The other calls use a thread only while they are in flight, and the locks of
+ * one {@code ApiClient} run at most 16 at once (more wait, without a thread), so their threads do
+ * not grow with the number of electors.
  *
  * <p><b>Namespace.</b> An {@code ApiClient} carries no namespace, so the Lease's namespace is the
  * one given to the builder, else the pod's own; out of a cluster it must be given.

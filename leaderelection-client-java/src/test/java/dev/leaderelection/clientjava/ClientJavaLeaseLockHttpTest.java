@@ -266,6 +266,39 @@ class ClientJavaLeaseLockHttpTest {
   }
 
   @Test
+  void theCallsOfOneApiClientHoldAtMostSixteenThreadsWhateverTheNumberOfLocks() throws Exception {
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    handler =
+        ex -> {
+          try {
+            answer.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          respond(ex, 404, "{}");
+        };
+    List<java.util.concurrent.CompletableFuture<Optional<LeaseRecord>>> gets =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ClientJavaLeaseLock l =
+          ClientJavaLeaseLock.builder(api)
+              .name("lease-" + i)
+              .namespace("ns")
+              .identity("me")
+              .build();
+      gets.add(l.get(Duration.ofSeconds(20)).toCompletableFuture());
+    }
+    ClientJavaIt.waitFor("16 calls in flight", Duration.ofSeconds(10), () -> requests.get() >= 16);
+    Thread.sleep(300); // more would have arrived by now without the limit
+    assertThat(requests).as("calls in flight at once").hasValue(OkHttpCalls.MAX_CALLS_IN_FLIGHT);
+    answer.countDown();
+    for (var g : gets) {
+      assertThat(g.get(20, TimeUnit.SECONDS)).isEmpty();
+    }
+    assertThat(requests).hasValue(40);
+  }
+
+  @Test
   void aSlowServerTimesOutWithinTheGivenTime() {
     handler =
         ex -> {
