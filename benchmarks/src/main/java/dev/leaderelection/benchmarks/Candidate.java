@@ -1,10 +1,12 @@
 package dev.leaderelection.benchmarks;
 
+import dev.leaderelection.clientjava.ClientJavaLeaseLock;
 import dev.leaderelection.core.LeaderCallbacks;
 import dev.leaderelection.core.LeaderElectionConfig;
 import dev.leaderelection.core.LeaderElectionListener;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
+import dev.leaderelection.core.kubernetes.KubernetesLock;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -25,9 +27,9 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One candidate process (one JVM per candidate). It runs one of the three electors against a Lease
- * on the API server given on the command line (in the benchmark, through its own {@code TcpRelay})
- * and prints, on stdout, one line per event with the shared monotonic clock ({@link
+ * One candidate process (one JVM per candidate). It runs one of the electors ({@link Impl}) against
+ * a Lease on the API server given on the command line (in the benchmark, through its own {@code
+ * TcpRelay}) and prints, on stdout, one line per event with the shared monotonic clock ({@link
  * System#nanoTime()}, {@code CLOCK_MONOTONIC} on Linux):
  *
  * <pre>
@@ -134,7 +136,8 @@ public final class Candidate {
                 .build();
         fabric8Client = new KubernetesClientBuilder().withConfig(cfg).build();
       }
-      case OFFICIAL -> {
+      case OURS_CJ, OFFICIAL -> {
+        // the same ApiClient for this library's client-java backend as for the official elector
         officialClient =
             new ClientBuilder()
                 .setBasePath(url)
@@ -149,7 +152,7 @@ public final class Candidate {
     close();
     Running r =
         switch (impl) {
-          case OURS -> new Ours(lease);
+          case OURS, OURS_CJ -> new Ours(lease);
           case FABRIC8 -> new Fabric8(lease);
           case OFFICIAL -> new Official(lease);
         };
@@ -179,20 +182,25 @@ public final class Candidate {
     void close();
   }
 
-  /** This library. */
+  /** This library, over fabric8 ({@code ours}) or over client-java ({@code ours-cj}). */
   private final class Ours implements Running {
     private final String lease;
     private final LeaderElector elector;
 
     Ours(String lease) {
       this.lease = lease;
-      KubernetesClient client = java.util.Objects.requireNonNull(fabric8Client);
-      KubernetesLeaseLock lock =
-          KubernetesLeaseLock.builder(client)
-              .name(lease)
-              .namespace(namespace)
-              .identity(identity)
-              .build();
+      KubernetesLock lock =
+          impl == Impl.OURS_CJ
+              ? ClientJavaLeaseLock.builder(java.util.Objects.requireNonNull(officialClient))
+                  .name(lease)
+                  .namespace(namespace)
+                  .identity(identity)
+                  .build()
+              : KubernetesLeaseLock.builder(java.util.Objects.requireNonNull(fabric8Client))
+                  .name(lease)
+                  .namespace(namespace)
+                  .identity(identity)
+                  .build();
       LeaderElectionConfig config =
           LeaderElectionConfig.builder()
               .leaseDuration(profile.lease())

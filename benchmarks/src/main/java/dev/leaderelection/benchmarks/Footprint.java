@@ -1,10 +1,12 @@
 package dev.leaderelection.benchmarks;
 
+import dev.leaderelection.clientjava.ClientJavaLeaseLock;
 import dev.leaderelection.core.LeaderCallbacks;
 import dev.leaderelection.core.LeaderElectionConfig;
 import dev.leaderelection.core.LeaderElectionListener;
 import dev.leaderelection.core.LeaderElector;
 import dev.leaderelection.core.Leadership;
+import dev.leaderelection.core.kubernetes.KubernetesLock;
 import dev.leaderelection.fabric8.KubernetesLeaseLock;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -92,15 +94,23 @@ final class Footprint {
       String lease = prefix + "-" + i;
       String id = "fp-" + i;
       switch (impl) {
-        case OURS -> {
+        case OURS, OURS_CJ -> {
+          KubernetesLock lock =
+              impl == Impl.OURS_CJ
+                  ? ClientJavaLeaseLock.builder(api)
+                      .name(lease)
+                      .namespace(Harness.NS)
+                      .identity(id)
+                      .watch(watch)
+                      .build()
+                  : KubernetesLeaseLock.builder(client)
+                      .name(lease)
+                      .namespace(Harness.NS)
+                      .identity(id)
+                      .watch(watch)
+                      .build();
           LeaderElector le =
-              LeaderElector.builder(
-                      KubernetesLeaseLock.builder(client)
-                          .name(lease)
-                          .namespace(Harness.NS)
-                          .identity(id)
-                          .watch(watch)
-                          .build())
+              LeaderElector.builder(lock)
                   .config(
                       LeaderElectionConfig.builder()
                           .leaseDuration(profile.lease())

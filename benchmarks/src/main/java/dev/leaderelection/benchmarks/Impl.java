@@ -1,13 +1,17 @@
 package dev.leaderelection.benchmarks;
 
-import java.util.Locale;
-
-/** The three electors compared. */
+/** The electors compared: this library on each of its two backends, and the two others. */
 public enum Impl {
   /**
-   * This library: {@code dev.leaderelection.core.LeaderElector} over {@code KubernetesLeaseLock}.
+   * This library: {@code dev.leaderelection.core.LeaderElector} over {@code KubernetesLeaseLock}
+   * ({@code leaderelection-fabric8}).
    */
-  OURS("ours", "this library"),
+  OURS("ours", "this library on fabric8"),
+  /**
+   * This library: {@code dev.leaderelection.core.LeaderElector} over {@code ClientJavaLeaseLock}
+   * ({@code leaderelection-client-java}), on the same client-java 25.0.0 as {@link #OFFICIAL}.
+   */
+  OURS_CJ("ours-cj", "this library on client-java"),
   /** {@code io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector} (8.0.0). */
   FABRIC8("fabric8", "fabric8 8.0.0"),
   /** {@code io.kubernetes.client.extended.leaderelection.LeaderElector} (client-java 25.0.0). */
@@ -32,12 +36,26 @@ public enum Impl {
   }
 
   /**
+   * {@return whether this is this library's elector (on either backend): it reports terms with
+   * their validity window (ACQ/END) and renew latencies}
+   */
+  public boolean ours() {
+    return this == OURS || this == OURS_CJ;
+  }
+
+  /**
    * Parses a short name.
    *
-   * @param s {@code ours}, {@code fabric8} or {@code official}
+   * @param s {@code ours}, {@code ours-cj}, {@code fabric8} or {@code official}
    * @return the implementation
    */
   public static Impl parse(String s) {
-    return valueOf(s.toUpperCase(Locale.ROOT));
+    for (Impl i : values()) {
+      if (i.id.equals(s)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown implementation '" + s + "' (ours, ours-cj, fabric8, official)");
   }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
  * <pre>
  * java -jar benchmarks.jar all [--quick] [--only handover,crash,startup,api,chaos,ha,footprint]
  * java -jar benchmarks.jar report            # rewrite docs/benchmarks.md from benchmarks/results
- * java -jar benchmarks.jar candidate --impl ours|fabric8|official --url U --token T --identity I
+ * java -jar benchmarks.jar candidate --impl ours|ours-cj|fabric8|official --url U --token T --identity I
  * java -jar benchmarks.jar footprint-child --impl ours --n 100 --seconds 600 --url U --token T
  * </pre>
  */

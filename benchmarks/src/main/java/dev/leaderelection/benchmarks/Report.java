@@ -71,6 +71,30 @@ final class Report {
     return out;
   }
 
+  /** {@return the implementations that have rows in {@code rows}, in the usual order} */
+  static List<Impl> present(List<Map<String, Object>> rows) {
+    List<Impl> out = new ArrayList<>();
+    for (Impl i : Run.IMPLS) {
+      if (!where(rows, "impl", i.id()).isEmpty()) {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+
+  /** {@return the table label of an implementation id, or the id itself (e.g. the baseline)} */
+  static String label(String id) {
+    for (Impl i : Impl.values()) {
+      if (i.id().equals(id)) {
+        return i.label();
+      }
+    }
+    return id;
+  }
+
+  /** This library's two backends, for the targets. */
+  static final List<Impl> OURS = List.of(Impl.OURS, Impl.OURS_CJ);
+
   static String f(double v) {
     if (Double.isNaN(v)) {
       return "–";
@@ -131,11 +155,16 @@ final class Report {
     md.append("# Benchmarks: this library against fabric8 and the official Java client\n\n");
     md.append(
         "All numbers below were measured by the `benchmarks` module on this machine, against a real"
-            + " etcd + kube-apiserver (v1.36.3) started locally, with the three electors side by side:"
-            + " **ours** (this library over `leaderelection-fabric8`), **fabric8**"
+            + " etcd + kube-apiserver (v1.36.3) started locally, with the electors side by side:"
+            + " **ours** (this library on fabric8: `leaderelection-fabric8`'s `KubernetesLeaseLock`),"
+            + " **ours-cj** (this library on client-java: `leaderelection-client-java`'s"
+            + " `ClientJavaLeaseLock`, over the same client-java 25.0.0 `ApiClient` as the official"
+            + " elector; the benchmarks' class path holds client-java, client-java-api and"
+            + " client-java-extended 25.0.0 only, with OkHttp 5.1.0), **fabric8**"
             + " (`io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector`, 8.0.0, Vert.x 4"
             + " HTTP client) and **official**"
             + " (`io.kubernetes.client.extended.leaderelection.LeaderElector`, client-java 25.0.0)."
+            + " Sections measured before ours-cj was added have no ours-cj rows."
             + " Each candidate is its own JVM and reaches the API server through its own TCP relay."
             + " Times are on the machine's shared monotonic clock (`System.nanoTime()`,"
             + " CLOCK_MONOTONIC). Percentiles are nearest-rank: with fewer than 100 trials, p99 is the"
@@ -167,7 +196,9 @@ final class Report {
             if (o != null) {
               md.append("| later re-run of some sections | `")
                   .append(str(o, "command"))
-                  .append("`, ")
+                  .append("`")
+                  .append(Boolean.TRUE.equals(o.get("quick")) ? " (quick mode)" : "")
+                  .append(", ")
                   .append(str(o, "startedAt"))
                   .append(" → ")
                   .append(str(o, "finishedAt"))
@@ -272,13 +303,14 @@ final class Report {
             .build();
     Map<String, List<Double>> series = new LinkedHashMap<>();
     List<String> cats = new ArrayList<>();
-    for (Impl i : Run.IMPLS) {
+    List<Impl> impls = present(rows);
+    for (Impl i : impls) {
       cats.add(i.label());
     }
     for (Profile p : Run.PROFILES) {
       List<Double> p50 = new ArrayList<>();
       List<Double> p99 = new ArrayList<>();
-      for (Impl i : Run.IMPLS) {
+      for (Impl i : impls) {
         List<Map<String, Object>> r = where(where(rows, "impl", i.id()), "profile", p.name());
         Stats s = Stats.of(values(r, "latencyMs"));
         md.append("| ")
@@ -317,12 +349,14 @@ final class Report {
     for (Map.Entry<String, List<Double>> e : series.entrySet()) {
       chart.addSeries(e.getKey(), cats, e.getValue());
     }
-    if (section.equals("handover")) {
-      List<Map<String, Object>> ours = where(rows, "impl", "ours");
+    for (Impl i : section.equals("handover") ? OURS : List.<Impl>of()) {
+      List<Map<String, Object>> ours = where(rows, "impl", i.id());
       Stats closed = Stats.of(values(ours, "oldClosedAfterMs"));
       Stats acq = Stats.of(values(ours, "newAcquiredAfterMs"));
       if (acq.n() > 0) {
-        md.append("\nWhere this library's hand-over time goes (both profiles, from the start of")
+        md.append("\nWhere the hand-over time of ")
+            .append(i.label())
+            .append(" goes (both profiles, from the start of")
             .append(" `close`): the old leader's `close()` returned (term ended, Lease released)")
             .append(" after p50 ")
             .append(f(closed.p50()))
@@ -353,11 +387,11 @@ final class Report {
                 + " it was (other builds ran at the same time). Millisecond results (hand-over) are"
                 + " the most sensitive to this; re-run `benchmarks/run.sh --only handover` on a quiet"
                 + " machine before quoting them.\n"
-                + "- **Parallelism.** To fit the budget the three implementations run side by side"
+                + "- **Parallelism.** To fit the budget the implementations run side by side"
                 + " (each on its own Leases and relays) in the hand-over, crash and start-up sections,"
                 + " and the chaos groups run in parallel. The API-load windows run one implementation"
                 + " at a time, since the API server's counters are global. Candidate JVMs run with"
-                + " `-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1` (the same for all three) to"
+                + " `-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1` (the same for all) to"
                 + " keep 20+ JVMs affordable on 2 cores; the first hand-over trial of each pair of"
                 + " JVMs is a warm-up and is not recorded.\n"
                 + "- **p99 with few trials** is the maximum (nearest rank), i.e. one slow trial.\n"
@@ -384,6 +418,12 @@ final class Report {
                 + " `KubernetesLeaseLock` per elector and 2,001 scheduled tasks each time; what grew"
                 + " was `int[]` (5.6 → 13.4 MB, same number of arrays) outside the library, and that"
                 + " run ended at 66.9 MiB from 65.6 MiB.\n"
+                + "- **ours-cj's threads.** OkHttp runs each asynchronous call on a dispatcher thread"
+                + " that blocks for the whole exchange (renamed `OkHttp https://…` while it runs the"
+                + " call), so `leaderelection-client-java` holds one `leaderelection-okhttp-N` thread"
+                + " per Lease call in flight, and keeps it 10 s after its last call; electors renewing"
+                + " in phase add about as many threads as they have calls in flight at once. ours-cj"
+                + " has no rows in the sections run before it was added (start-up, ha).\n"
                 + "- **Renew latency with 1,000 electors** reflects that all of them start at the same"
                 + " instant and, renewing every retryPeriod without jitter (as client-go), stay in"
                 + " phase: the API server gets 1,000 PUTs in a burst every 2 s, not 500 spread over"
@@ -398,13 +438,24 @@ final class Report {
     md.append("## Targets for this library\n\n")
         .append("Computed from the tables below; trial counts are those of this run.\n\n")
         .append("| target | measured | verdict |\n|---|---|---|\n");
-    List<Map<String, Object>> ho = where(rows(load(results, "handover")), "impl", "ours");
+    for (Impl ours : OURS) {
+      targets(md, results, ours);
+    }
+    md.append("\n");
+  }
+
+  /** The target rows of one of this library's backends. */
+  static void targets(StringBuilder md, Path results, Impl impl) throws IOException {
+    String who = "**" + impl.id() + "**: ";
+    List<Map<String, Object>> ho = where(rows(load(results, "handover")), "impl", impl.id());
     for (Profile p : Run.PROFILES) {
       Stats s = Stats.of(values(where(ho, "profile", p.name()), "latencyMs"));
       if (s.n() == 0) {
         continue;
       }
-      md.append("| hand-over p50 ≤ 50 ms, p99 ≤ 200 ms (")
+      md.append("| ")
+          .append(who)
+          .append("hand-over p50 ≤ 50 ms, p99 ≤ 200 ms (")
           .append(p.durations())
           .append(") | p50 ")
           .append(f(s.p50()))
@@ -423,14 +474,16 @@ final class Report {
                       + " ms"))
           .append(" |\n");
     }
-    List<Map<String, Object>> cr = where(rows(load(results, "crash")), "impl", "ours");
+    List<Map<String, Object>> cr = where(rows(load(results, "crash")), "impl", impl.id());
     for (Profile p : Run.PROFILES) {
       Stats s = Stats.of(values(where(cr, "profile", p.name()), "latencyMs"));
       if (s.n() == 0) {
         continue;
       }
       double bound = p.leaseSeconds() * 1000.0 + 250;
-      md.append("| crash fail-over p99 ≤ leaseDuration + 250 ms (")
+      md.append("| ")
+          .append(who)
+          .append("crash fail-over p99 ≤ leaseDuration + 250 ms (")
           .append(p.durations())
           .append(") | p99 ")
           .append(f(s.p99()))
@@ -445,7 +498,7 @@ final class Report {
       double ours = Double.NaN;
       double fab = Double.NaN;
       for (Map<String, Object> r : where(api, "profile", p.name())) {
-        if (str(r, "impl").equals("ours")) {
+        if (str(r, "impl").equals(impl.id())) {
           ours = num(r, "perMinuteTotal");
         } else if (str(r, "impl").equals("fabric8")) {
           fab = num(r, "perMinuteTotal");
@@ -454,7 +507,9 @@ final class Report {
       if (Double.isNaN(ours) || Double.isNaN(fab)) {
         continue;
       }
-      md.append("| API requests/min ≤ ⅓ of fabric8's (")
+      md.append("| ")
+          .append(who)
+          .append("API requests/min ≤ ⅓ of fabric8's (")
           .append(p.durations())
           .append(") | ")
           .append(f(ours))
@@ -468,13 +523,15 @@ final class Report {
     }
     List<Map<String, Object>> chaos = new ArrayList<>(rows(load(results, "chaos")));
     chaos.addAll(rows(load(results, "ha")));
-    List<Map<String, Object>> oursChaos = where(chaos, "impl", "ours");
+    List<Map<String, Object>> oursChaos = where(chaos, "impl", impl.id());
     List<Map<String, Object>> part = where(oursChaos, "fault", "PARTITION");
     if (!part.isEmpty()) {
       Stats until = Stats.of(values(part, "victimValidUntilAfterFaultMs"));
       Stats late = Stats.of(values(part, "victimEndNoticedLateByMs"));
       boolean met = until.max() <= 3000 && late.max() <= 100;
-      md.append("| partitioned leader stops ≤ renewDeadline after the start of its last successful")
+      md.append("| ")
+          .append(who)
+          .append("partitioned leader stops ≤ renewDeadline after the start of its last successful")
           .append(" renewal | validUntil ≤ ")
           .append(f(until.max()))
           .append(" ms after the cut (renewDeadline 3,000 ms); term end reported ≤ ")
@@ -487,7 +544,9 @@ final class Report {
     }
     if (!oursChaos.isEmpty()) {
       int withOverlap = countWhere(oursChaos, x -> num(x, "overlaps") > 0);
-      md.append("| zero overlaps in every fault | ")
+      md.append("| ")
+          .append(who)
+          .append("zero overlaps in every fault | ")
           .append(withOverlap)
           .append(" of ")
           .append(oursChaos.size())
@@ -495,12 +554,15 @@ final class Report {
           .append(verdict(withOverlap == 0, withOverlap + " trials"))
           .append(" |\n");
     }
-    List<Map<String, Object>> fp = watched(where(rows(load(results, "footprint")), "impl", "ours"));
+    List<Map<String, Object>> fp =
+        watched(where(rows(load(results, "footprint")), "impl", impl.id()));
     for (Map<String, Object> r : fp) {
       double n = num(r, "electors");
       if (n == 100) {
         double t = num(r, "threadsAdded");
-        md.append("| 100 electors add ≤ 4 platform threads | ")
+        md.append("| ")
+            .append(who)
+            .append("100 electors add ≤ 4 platform threads | ")
             .append(f(t))
             .append(" | ")
             .append(verdict(t <= 4, "by " + f(t - 4) + " threads"))
@@ -510,7 +572,9 @@ final class Report {
         double sp = num(r, "spuriousLosses");
         double secs = num(r, "seconds");
         boolean full = secs >= 600;
-        md.append("| 1,000 electors, zero spurious losses over 10 min | ")
+        md.append("| ")
+            .append(who)
+            .append("1,000 electors, zero spurious losses over 10 min | ")
             .append(f(sp))
             .append(" spurious losses over ")
             .append(f(secs))
@@ -524,7 +588,6 @@ final class Report {
             .append(" |\n");
       }
     }
-    md.append("\n");
   }
 
   static void apiLoad(StringBuilder md, Path results, Path img) throws IOException {
@@ -569,11 +632,12 @@ final class Report {
             .yAxisTitle("requests/min")
             .build();
     List<String> cats = new ArrayList<>();
-    for (Impl i : Run.IMPLS) {
+    List<Impl> impls = present(rows);
+    for (Impl i : impls) {
       cats.add(i.label());
     }
     for (Map<String, Object> r : rows) {
-      String impl = str(r, "impl");
+      String impl = label(str(r, "impl"));
       String prof = str(r, "profile");
       double total = num(r, "perMinuteTotal");
       double fabric = Double.NaN;
@@ -603,7 +667,7 @@ final class Report {
     }
     for (Profile p : Run.PROFILES) {
       List<Double> ys = new ArrayList<>();
-      for (Impl i : Run.IMPLS) {
+      for (Impl i : impls) {
         double y = 0;
         for (Map<String, Object> o : where(where(rows, "impl", i.id()), "profile", p.name())) {
           y = num(o, "perMinuteTotal");
@@ -619,7 +683,7 @@ final class Report {
 
   /** {@return the implementation of a footprint row, marked if it ran without a watch} */
   static String fpLabel(Map<String, Object> r) {
-    return str(r, "impl") + (Boolean.FALSE.equals(r.get("watch")) ? " (no watch)" : "");
+    return label(str(r, "impl")) + (Boolean.FALSE.equals(r.get("watch")) ? " (no watch)" : "");
   }
 
   /** The harness's latency buffer: {@link Footprint#MAX_SAMPLES} longs. */
@@ -727,7 +791,7 @@ final class Report {
     md.append(
         "\n\"heap per elector\" of a single run includes the classes and caches the first elector"
             + " loads; the marginal cost between runs is the better per-elector figure:\n\n");
-    for (Impl i : Run.IMPLS) {
+    for (Impl i : present(rows)) {
       List<Map<String, Object>> r = watched(where(rows, "impl", i.id()));
       for (int a = 0; a + 1 < r.size(); a++) {
         Map<String, Object> x = r.get(a);
@@ -844,7 +908,8 @@ final class Report {
     md.append("### Totals per implementation\n\n");
     md.append(
         "| implementation | trials | trials with overlap | overlapping pairs | max overlap ms | trials with no leader at end | out-of-order callbacks | errors |\n|---|---|---|---|---|---|---|---|\n");
-    for (Impl i : Run.IMPLS) {
+    List<Impl> impls = present(rows);
+    for (Impl i : impls) {
       List<Map<String, Object>> r = where(rows, "impl", i.id());
       Stats ov = Stats.of(values(r, "maxOverlapMs"));
       md.append("| ")
@@ -878,7 +943,7 @@ final class Report {
     chart.getStyler().setXAxisLabelRotation(30);
     List<String> cats = new ArrayList<>();
     Map<Impl, List<Double>> ys = new LinkedHashMap<>();
-    for (Impl i : Run.IMPLS) {
+    for (Impl i : impls) {
       ys.put(i, new ArrayList<>());
     }
     for (Harness.Fault fault : Harness.Fault.values()) {
@@ -887,7 +952,7 @@ final class Report {
         continue;
       }
       cats.add(fault.name());
-      for (Impl i : Run.IMPLS) {
+      for (Impl i : impls) {
         List<Map<String, Object>> r = where(rf, "impl", i.id());
         Stats rec = Stats.of(values(r, "recoveryMs"));
         Stats ov = Stats.of(values(r, "maxOverlapMs"));
@@ -895,6 +960,9 @@ final class Report {
         Stats vs = Stats.of(values(r, "victimStopAfterFaultMs"));
         int withOverlap = countWhere(r, x -> num(x, "overlaps") > 0);
         Objects.requireNonNull(ys.get(i)).add((double) withOverlap);
+        if (r.isEmpty()) {
+          continue; // e.g. a fault of the ha section, run before this implementation was added
+        }
         md.append("| ")
             .append(fault.label)
             .append(" | ")
@@ -941,8 +1009,9 @@ final class Report {
                 + " fault.\n\n");
     md.append(
         "| fault | ours: validUntil after fault p50 / max ms | ours: end reported after validUntil"
-            + " p50 / max ms | fabric8: stop callback after fault p50 / max ms | official: stop"
-            + " callback after fault p50 / max ms |\n|---|---|---|---|---|\n");
+            + " p50 / max ms | ours-cj: validUntil after fault p50 / max ms | ours-cj: end reported"
+            + " after validUntil p50 / max ms | fabric8: stop callback after fault p50 / max ms"
+            + " | official: stop callback after fault p50 / max ms |\n|---|---|---|---|---|---|---|\n");
     for (Harness.Fault fault : Harness.Fault.values()) {
       if (fault == Harness.Fault.KILL || fault == Harness.Fault.CLOCK) {
         continue;
@@ -953,6 +1022,9 @@ final class Report {
       }
       Stats until = Stats.of(values(where(rf, "impl", "ours"), "victimValidUntilAfterFaultMs"));
       Stats late = Stats.of(values(where(rf, "impl", "ours"), "victimEndNoticedLateByMs"));
+      Stats untilCj =
+          Stats.of(values(where(rf, "impl", "ours-cj"), "victimValidUntilAfterFaultMs"));
+      Stats lateCj = Stats.of(values(where(rf, "impl", "ours-cj"), "victimEndNoticedLateByMs"));
       Stats fab = Stats.of(values(where(rf, "impl", "fabric8"), "victimStopAfterFaultMs"));
       Stats off = Stats.of(values(where(rf, "impl", "official"), "victimStopAfterFaultMs"));
       md.append("| ")
@@ -965,6 +1037,14 @@ final class Report {
           .append(f(late.p50()))
           .append(" / ")
           .append(f(late.max()))
+          .append(" | ")
+          .append(f(untilCj.p50()))
+          .append(" / ")
+          .append(f(untilCj.max()))
+          .append(" | ")
+          .append(f(lateCj.p50()))
+          .append(" / ")
+          .append(f(lateCj.max()))
           .append(" | ")
           .append(f(fab.p50()))
           .append(" / ")

@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 final class Run {
   private Run() {}
 
-  static final List<Impl> IMPLS = List.of(Impl.OURS, Impl.FABRIC8, Impl.OFFICIAL);
+  static final List<Impl> IMPLS = List.of(Impl.OURS, Impl.OURS_CJ, Impl.FABRIC8, Impl.OFFICIAL);
   static final List<Profile> PROFILES = List.of(Profile.DEFAULT, Profile.FAST);
 
   static Path resultsDir(Map<String, String> args) {
@@ -404,8 +404,7 @@ final class Run {
     for (Impl i : IMPLS) {
       for (int n : new int[] {1, 100, 1000}) {
         plan.add(
-            new FootprintRun(
-                i, n, i == Impl.OURS || n == 1000 ? seconds : Math.min(seconds, 120), true));
+            new FootprintRun(i, n, i.ours() || n == 1000 ? seconds : Math.min(seconds, 120), true));
       }
     }
     return plan;

@@ -49,13 +49,13 @@ final class Terms {
       switch (l.kind()) {
         case "CB_START" -> {
           events.add(new Checker.Event(id, Checker.Kind.CB_START, l.at()));
-          if (impl != Impl.OURS) {
+          if (!impl.ours()) {
             openStart = l.at();
           }
         }
         case "CB_STOP" -> {
           events.add(new Checker.Event(id, Checker.Kind.CB_STOP, l.at()));
-          if (impl != Impl.OURS && openStart >= 0) {
+          if (!impl.ours() && openStart >= 0) {
             terms.add(new Checker.Term(id, openStart, l.at(), false));
             openStart = -1;
           }
