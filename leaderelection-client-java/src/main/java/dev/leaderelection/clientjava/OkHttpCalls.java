@@ -67,6 +67,10 @@ final class OkHttpCalls {
   private static final Map<OkHttpClient, WeakReference<Clients>> CLIENTS = new WeakHashMap<>();
 
   final ApiClient api;
+
+  @SuppressWarnings("UnusedVariable") // held: the map's weak entry lives as long as a lock does
+  private final Clients shared;
+
   final OkHttpClient http;
   final OkHttpClient watchHttp;
   final String apiServer;
@@ -75,6 +79,7 @@ final class OkHttpCalls {
   OkHttpCalls(ApiClient api, String namespace, String name, String namespaceSetting) {
     this.api = api;
     Clients c = clients(api.getHttpClient());
+    this.shared = c;
     this.http = c.calls;
     this.watchHttp = c.watches;
     String base = api.getBasePath();

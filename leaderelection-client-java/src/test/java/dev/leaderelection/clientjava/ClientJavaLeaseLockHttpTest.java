@@ -279,15 +279,22 @@ class ClientJavaLeaseLockHttpTest {
         };
     List<java.util.concurrent.CompletableFuture<Optional<LeaseRecord>>> gets =
         new java.util.ArrayList<>();
+    List<ClientJavaLeaseLock> locks = new java.util.ArrayList<>();
     for (int i = 0; i < 40; i++) {
+      if (i == 20) {
+        System.gc(); // the locks' shared calls must survive a collection (they did not, once)
+      }
       ClientJavaLeaseLock l =
           ClientJavaLeaseLock.builder(api)
               .name("lease-" + i)
               .namespace("ns")
               .identity("me")
               .build();
+      locks.add(l);
       gets.add(l.get(Duration.ofSeconds(20)).toCompletableFuture());
     }
+    assertThat(locks)
+        .allSatisfy(l -> assertThat(l.calls().http).isSameAs(locks.get(0).calls().http));
     ClientJavaIt.waitFor("16 calls in flight", Duration.ofSeconds(10), () -> requests.get() >= 16);
     Thread.sleep(300); // more would have arrived by now without the limit
     assertThat(requests).as("calls in flight at once").hasValue(OkHttpCalls.MAX_CALLS_IN_FLIGHT);
