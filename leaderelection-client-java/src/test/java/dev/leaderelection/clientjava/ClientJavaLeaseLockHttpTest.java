@@ -143,6 +143,48 @@ class ClientJavaLeaseLockHttpTest {
   }
 
   @Test
+  void theLocksConnectionsSendWithoutNaglesDelay() throws Exception {
+    // A request in two segments (HTTP/2 HEADERS, then DATA) waits ~40 ms for a delayed ACK with
+    // Nagle's algorithm on, which OkHttp leaves on.
+    List<java.net.Socket> sockets = new CopyOnWriteArrayList<>();
+    javax.net.SocketFactory recording =
+        new javax.net.SocketFactory() {
+          @Override
+          public java.net.Socket createSocket() {
+            java.net.Socket s = new java.net.Socket();
+            sockets.add(s);
+            return s;
+          }
+
+          @Override
+          public java.net.Socket createSocket(String host, int port) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(
+              String host, int port, InetAddress localHost, int localPort) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(InetAddress host, int port) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(
+              InetAddress address, int port, InetAddress localAddress, int localPort) {
+            throw new UnsupportedOperationException();
+          }
+        };
+    api.setHttpClient(api.getHttpClient().newBuilder().socketFactory(recording).build());
+    handler = ex -> respond(ex, 404, "{}");
+    assertThat(await(lock().get(T))).isEmpty();
+    assertThat(sockets).isNotEmpty().allSatisfy(s -> assertThat(s.getTcpNoDelay()).isTrue());
+  }
+
+  @Test
   void serverErrorsAreReportedAfterExactlyOneRequest() {
     handler = ex -> respond(ex, 503, "{\"kind\":\"Status\",\"message\":\"etcd is down\"}");
     LeaseLockException e = failure(lock().get(T));
