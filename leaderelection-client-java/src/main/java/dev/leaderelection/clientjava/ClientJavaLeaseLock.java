@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.Request;
@@ -185,23 +184,8 @@ public final class ClientJavaLeaseLock implements KubernetesLock {
 
   @Override
   public CompletionStage<LeaseRecord> update(LeaseRecord record, Duration timeout) {
-    String version = record.version();
-    if (version == null || version.isEmpty()) {
-      return CompletableFuture.failedFuture(
-          new LeaseLockException(
-              Reason.INVALID,
-              "update of Lease "
-                  + namespace
-                  + "/"
-                  + name
-                  + " needs the version it is based on;"
-                  + " an update without one would not be a compare-and-swap",
-              null));
-    }
-    if (knownUid.get() == null && lastSeen.get() == null) { // never saw the Lease: no uid
-      return UidFirst.update(this::get, this::put, calls.errors, record, version, timeout);
-    }
-    return put(record, timeout);
+    boolean seen = knownUid.get() != null || lastSeen.get() != null;
+    return UidFirst.update(record, seen, this::get, this::put, calls.errors, timeout);
   }
 
   private CompletionStage<LeaseRecord> put(LeaseRecord record, Duration timeout) {

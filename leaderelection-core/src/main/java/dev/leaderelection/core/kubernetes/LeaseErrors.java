@@ -223,6 +223,21 @@ public final class LeaseErrors {
   }
 
   /**
+   * The exception for an update without the version it is based on, which would not be a
+   * compare-and-swap.
+   *
+   * @return the exception
+   */
+  public LeaseLockException noVersion() {
+    return fail(
+        Reason.INVALID,
+        "update of "
+            + lease()
+            + " needs the version it is based on;"
+            + " an update without one would not be a compare-and-swap");
+  }
+
+  /**
    * The exception for a success answer whose body is not a Lease.
    *
    * @param verb the verb

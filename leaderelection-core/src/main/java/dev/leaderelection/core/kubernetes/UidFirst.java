@@ -19,25 +19,34 @@ public final class UidFirst {
   private UidFirst() {}
 
   /**
-   * Reads the Lease, then updates it if it still has {@code version}; fails as the API server would
-   * if it is gone ({@code NOT_FOUND}) or changed ({@code CONFLICT}). Both calls together take at
-   * most {@code timeout}.
+   * A Kubernetes backend's {@code update}: refused without a version ({@link
+   * LeaseErrors#noVersion()}, no request); sent at once by a lock that has seen the Lease; else the
+   * Lease is read first, and updated only if it still has the record's version, failing as the API
+   * server would if it is gone ({@code NOT_FOUND}) or changed ({@code CONFLICT}). All calls
+   * together take at most {@code timeout}.
    *
+   * @param record the record to store, carrying the version it is based on
+   * @param seen whether the lock has read or written the Lease (so knows its uid)
    * @param get the lock's read, which learns the uid
    * @param put the lock's update, which sends it
    * @param errors the lock's error wording
-   * @param record the record to store
-   * @param version the version it is based on
-   * @param timeout how long both calls may take together
+   * @param timeout how long the calls may take together
    * @return the stored record
    */
   public static CompletionStage<LeaseRecord> update(
+      LeaseRecord record,
+      boolean seen,
       Function<Duration, CompletionStage<Optional<LeaseRecord>>> get,
       BiFunction<LeaseRecord, Duration, CompletionStage<LeaseRecord>> put,
       LeaseErrors errors,
-      LeaseRecord record,
-      String version,
       Duration timeout) {
+    String version = record.version();
+    if (version == null || version.isEmpty()) {
+      return CompletableFuture.failedFuture(errors.noVersion());
+    }
+    if (seen) {
+      return put.apply(record, timeout);
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     return get.apply(timeout)
         .thenCompose(
